@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libpagemig internals shared between the library's modules and its unit tests. Nothing here is
+ * exported from libpagemig.so (see libpagemig.map); unit tests link libpagemig.a.
+ */
+#ifndef PAGEMIG_INTERNAL_H
+#define PAGEMIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pagemig/pagemig.h"
+
+/* Pre-filled into status[] before a move call: neither a node id nor an errno. */
+#define PAGEMIG_SENTINEL INT32_MIN
+
+/* Largest node id move_pages(2) accepts (MAX_NUMNODES on distribution kernels). */
+#define PAGEMIG_MAX_NODE 1023
+
+/* Cleanup helpers in the style of systemd's _cleanup_. */
+#define _cleanup_(f) __attribute__((cleanup(f)))
+void pagemig__freep(void *p);
+void pagemig__closep(int *fd);
+#define _cleanup_free_	_cleanup_(pagemig__freep)
+#define _cleanup_close_ _cleanup_(pagemig__closep)
+
+/* Where one pagemig operation asks about huge folios (lazily opened /proc files). */
+struct pagemig_probe {
+	pid_t pid;
+	int pagemap_fd;	   /* /proc/PID/pagemap, -1 until opened */
+	int kpageflags_fd; /* /proc/kpageflags, -1 until opened */
+	bool unavailable;  /* opening failed once: do not try again */
+};
+
+/*
+ * The system calls and clocks the engine uses, replaceable by unit tests to replay kernel
+ * behaviours (positive returns with unwritten tails, -EBUSY for pages that moved, processes that
+ * exit part-way, ...). Every function returns -errno on failure.
+ */
+struct pagemig_sys {
+	/* move_pages(2); nodes == NULL queries. Returns >= 0 or -errno. */
+	long (*move_pages)(void *ctx, pid_t pid, unsigned long count, void **pages,
+			   const int *nodes, int *status, int flags);
+	/* pidfd_open(2): a new fd, or -errno. */
+	int (*pidfd_open)(void *ctx, pid_t pid);
+	/* Close an fd pidfd_open returned. */
+	void (*pidfd_close)(void *ctx, int pidfd);
+	/* 0 when the process behind pidfd is alive, -ESRCH when it has exited. */
+	int (*pidfd_alive)(void *ctx, int pidfd);
+	/* 1 when the pmd-aligned window at addr is one huge folio (THP or hugetlb) of pmd size,
+	 * 0 when it is not, -errno when that cannot be told (no privilege, no /proc). */
+	int (*pmd_folio)(void *ctx, struct pagemig_probe *probe, uintptr_t addr);
+	void (*sleep_us)(void *ctx, unsigned int us);
+	uint64_t (*now_ns)(void *ctx);
+	void *ctx;
+};
+
+/* The syscall layer in use (the real one unless a test replaced it). */
+const struct pagemig_sys *pagemig__sys(void);
+/* Replace the syscall layer; NULL restores the real one. Not thread-safe: tests only. */
+void pagemig__set_sys(const struct pagemig_sys *sys);
+/* The real implementations, for test doubles that want to fall through. */
+extern const struct pagemig_sys pagemig__real_sys;
+
+/* Size of a PMD-mapped huge page (2 MiB on x86-64), read once from sysfs. */
+size_t pagemig__pmd_size(void);
+/* Base page size. */
+size_t pagemig__page_size(void);
+
+void pagemig__probe_init(struct pagemig_probe *probe, pid_t pid);
+void pagemig__probe_close(struct pagemig_probe *probe);
+
+/* Guards an operation on another process against pid reuse. */
+struct pagemig_pid_guard {
+	pid_t pid;
+	int pidfd; /* -1 when not guarding (self, or pidfds unsupported) */
+	bool owned;
+};
+
+/* Take a pidfd for pid (or adopt opts' pidfd when PAGEMIG_PIDFD is set and it names pid).
+ * Returns 0, -ESRCH when the process does not exist or the pidfd names another one. */
+int pagemig__guard_open(struct pagemig_pid_guard *guard, pid_t pid,
+			const struct pagemig_opts *opts);
+/* 0 while the guarded process lives; -ESRCH once it exited (sets *reused when the pid already
+ * names another process). */
+int pagemig__guard_check(const struct pagemig_pid_guard *guard, bool *reused);
+void pagemig__guard_close(struct pagemig_pid_guard *guard);
+
+/* Options with defaults filled in and sizes reconciled. Returns 0 or -EINVAL. */
+int pagemig__opts_resolve(const struct pagemig_opts *in, struct pagemig_opts *out);
+
+/* The engine behind pagemig_move(), also used by range and process moves: guard already open. */
+long pagemig__move_guarded(const struct pagemig_pid_guard *guard, size_t count, void *const pages[],
+			   const int nodes[], int status[], const struct pagemig_opts *opts,
+			   struct pagemig_report *report);
+
+/* Final status[] value for a page that ended with this outcome. */
+int pagemig__outcome_errno(enum pagemig_outcome outcome);
+
+/* Add b's counts into a (elapsed times add up; call_error and pid_reused carry over). */
+void pagemig__report_add(struct pagemig_report *a, const struct pagemig_report *b);
+
+#endif /* PAGEMIG_INTERNAL_H */

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The syscall layer: move_pages(2), pidfds, clocks, and the /proc files that tell huge folios
+ * apart. Everything the engine asks the kernel goes through pagemig__sys() so that unit tests
+ * can replay kernel behaviours that a one-node machine never shows.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/kernel-page-flags.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+#define PM_PFN_MASK ((UINT64_C(1) << 55) - 1)
+#define PM_PRESENT  (UINT64_C(1) << 63)
+
+void pagemig__freep(void *p)
+{
+	free(*(void **)p);
+}
+
+void pagemig__closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static long real_move_pages(void *ctx, pid_t pid, unsigned long count, void **pages,
+			    const int *nodes, int *status, int flags)
+{
+	long ret = syscall(SYS_move_pages, pid, count, pages, nodes, status, flags);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static int real_pidfd_open(void *ctx, pid_t pid)
+{
+	long fd = syscall(SYS_pidfd_open, pid, 0);
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static void real_pidfd_close(void *ctx, int pidfd)
+{
+	close(pidfd);
+}
+
+static int real_pidfd_alive(void *ctx, int pidfd)
+{
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0)
+		return 0;
+	/* EPERM: we may not signal it, but it exists. */
+	return errno == EPERM ? 0 : -errno;
+}
+
+static int probe_open(struct pagemig_probe *probe)
+{
+	char path[64];
+
+	if (probe->unavailable)
+		return -EPERM;
+	if (probe->pagemap_fd >= 0)
+		return 0;
+	if (probe->pid == 0)
+		snprintf(path, sizeof(path), "/proc/self/pagemap");
+	else
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)probe->pid);
+	probe->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	probe->kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (probe->pagemap_fd < 0 || probe->kpageflags_fd < 0) {
+		int err = -errno;
+
+		pagemig__probe_close(probe);
+		probe->unavailable = true;
+		return err;
+	}
+	return 0;
+}
+
+static int pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	ssize_t n = pread(fd, buf, len, off);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/*
+ * A pmd-aligned window is one huge folio when its pages have consecutive PFNs starting at a
+ * compound head flagged THP or HUGE and every other page is a compound tail. PFNs read as zero
+ * without CAP_SYS_ADMIN; then nothing can be told.
+ */
+static int real_pmd_folio(void *ctx, struct pagemig_probe *probe, uintptr_t addr)
+{
+	size_t n = pagemig__pmd_size() / pagemig__page_size();
+	uint64_t buf[512], pfn0;
+	int err;
+
+	if (n > 512 || n < 2)
+		return -EOPNOTSUPP;
+	err = probe_open(probe);
+	if (err)
+		return err;
+	err = pread_full(probe->pagemap_fd, buf, n * 8, (off_t)(addr / pagemig__page_size() * 8));
+	if (err)
+		return err;
+	if (!(buf[0] & PM_PRESENT))
+		return 0;
+	pfn0 = buf[0] & PM_PFN_MASK;
+	if (pfn0 == 0) {
+		/* no privilege to see PFNs: stop trying for this operation */
+		probe->unavailable = true;
+		return -EPERM;
+	}
+	for (size_t i = 1; i < n; i++)
+		if (!(buf[i] & PM_PRESENT) || (buf[i] & PM_PFN_MASK) != pfn0 + i)
+			return 0;
+	err = pread_full(probe->kpageflags_fd, buf, n * 8, (off_t)(pfn0 * 8));
+	if (err)
+		return err;
+	if (!(buf[0] & (UINT64_C(1) << KPF_COMPOUND_HEAD)) ||
+	    !(buf[0] & ((UINT64_C(1) << KPF_THP) | (UINT64_C(1) << KPF_HUGE))))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!(buf[i] & (UINT64_C(1) << KPF_COMPOUND_TAIL)))
+			return 0;
+	return 1;
+}
+
+static void real_sleep_us(void *ctx, unsigned int us)
+{
+	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static uint64_t real_now_ns(void *ctx)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const struct pagemig_sys pagemig__real_sys = {
+	.move_pages = real_move_pages,
+	.pidfd_open = real_pidfd_open,
+	.pidfd_close = real_pidfd_close,
+	.pidfd_alive = real_pidfd_alive,
+	.pmd_folio = real_pmd_folio,
+	.sleep_us = real_sleep_us,
+	.now_ns = real_now_ns,
+};
+
+static const struct pagemig_sys *current_sys = &pagemig__real_sys;
+
+const struct pagemig_sys *pagemig__sys(void)
+{
+	return current_sys;
+}
+
+void pagemig__set_sys(const struct pagemig_sys *sys)
+{
+	current_sys = sys ? sys : &pagemig__real_sys;
+}
+
+void pagemig__probe_init(struct pagemig_probe *probe, pid_t pid)
+{
+	*probe = (struct pagemig_probe){.pid = pid, .pagemap_fd = -1, .kpageflags_fd = -1};
+}
+
+void pagemig__probe_close(struct pagemig_probe *probe)
+{
+	pagemig__closep(&probe->pagemap_fd);
+	pagemig__closep(&probe->kpageflags_fd);
+	probe->pagemap_fd = probe->kpageflags_fd = -1;
+}
+
+size_t pagemig__page_size(void)
+{
+	static size_t size;
+
+	if (!__atomic_load_n(&size, __ATOMIC_RELAXED))
+		__atomic_store_n(&size, (size_t)sysconf(_SC_PAGESIZE), __ATOMIC_RELAXED);
+	return size;
+}
+
+size_t pagemig__pmd_size(void)
+{
+	static size_t size;
+	unsigned long long v = 0;
+	FILE *f;
+
+	if (__atomic_load_n(&size, __ATOMIC_RELAXED))
+		return size;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	if (v < 2 * pagemig__page_size() || (v & (v - 1)))
+		v = 512 * pagemig__page_size();
+	__atomic_store_n(&size, (size_t)v, __ATOMIC_RELAXED);
+	return size;
+}
+
+/* The pid a pidfd names, from /proc/self/fdinfo ("Pid:" is -1 once the process exited). */
+static int pidfd_pid(int pidfd, pid_t *ret_pid)
+{
+	char path[64], line[128];
+	int pid = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1) {
+			found = true;
+			break;
+		}
+	fclose(f);
+	if (!found)
+		return -EBADF; /* not a pidfd */
+	*ret_pid = pid;
+	return 0;
+}
+
+int pagemig__guard_open(struct pagemig_pid_guard *guard, pid_t pid, const struct pagemig_opts *opts)
+{
+	const struct pagemig_sys *sys = pagemig__sys();
+	int fd;
+
+	*guard = (struct pagemig_pid_guard){.pid = pid, .pidfd = -1};
+	if (pid == 0 || pid == getpid())
+		return 0;
+	if (opts && (opts->flags & PAGEMIG_PIDFD)) {
+		pid_t named = 0;
+		int err = pidfd_pid(opts->pidfd, &named);
+
+		if (err == -EBADF || err == -ENOENT)
+			return -EBADF;
+		/* a pidfd we cannot inspect is trusted; one that names another pid is refused */
+		if (err == 0 && named != pid)
+			return -ESRCH;
+		guard->pidfd = opts->pidfd;
+		return sys->pidfd_alive(sys->ctx, guard->pidfd);
+	}
+	fd = sys->pidfd_open(sys->ctx, pid);
+	if (fd == -ENOSYS)
+		return 0; /* kernel < 5.3: no guard possible */
+	if (fd < 0)
+		return fd == -ESRCH ? -ESRCH : (fd == -EINVAL ? -ESRCH : fd);
+	guard->pidfd = fd;
+	guard->owned = true;
+	return 0;
+}
+
+int pagemig__guard_check(const struct pagemig_pid_guard *guard, bool *reused)
+{
+	const struct pagemig_sys *sys = pagemig__sys();
+	int err;
+
+	if (guard->pidfd < 0)
+		return 0;
+	err = sys->pidfd_alive(sys->ctx, guard->pidfd);
+	if (err == 0)
+		return 0;
+	if (reused) {
+		int fd = sys->pidfd_open(sys->ctx, guard->pid);
+
+		*reused = fd >= 0;
+		if (fd >= 0)
+			sys->pidfd_close(sys->ctx, fd);
+	}
+	return -ESRCH;
+}
+
+void pagemig__guard_close(struct pagemig_pid_guard *guard)
+{
+	const struct pagemig_sys *sys = pagemig__sys();
+
+	if (guard->owned && guard->pidfd >= 0)
+		sys->pidfd_close(sys->ctx, guard->pidfd);
+	guard->pidfd = -1;
+	guard->owned = false;
+}

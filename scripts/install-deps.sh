@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install every Debian package that pagemig's build, tests, benchmarks and NUMA lab need.
+# Idempotent: packages already present are left alone. Run as root on Debian 12.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential cmake ninja-build pkg-config clang llvm clang-format
+	# libraries
+	libbpf-dev bpftool libelf-dev zlib1g-dev libnuma-dev libhwloc-dev libsystemd-dev
+	libjson-c-dev libinih-dev libcmocka-dev
+	# host tests and benchmarks
+	numactl
+	# NUMA lab: guest kernel comes from the archive via apt-get download (tests/lab)
+	qemu-system-x86 busybox-static cpio kmod
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: run as root (apt-get needs it)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

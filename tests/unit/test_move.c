@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The engine against a replay model of move_pages(2): batching and sentinels, verification,
+ * per-page retries, huge folios, and calls that fail part-way.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_kernel.h"
+
+#define PID 4242 /* another process, so the pidfd guard is exercised */
+
+static struct fake_kernel fk;
+static void *pages[FK_MAX_PAGES];
+static int nodes[FK_MAX_PAGES];
+static int status[FK_MAX_PAGES];
+static struct pagemig_page_detail details[FK_MAX_PAGES];
+
+static int setup(void **state)
+{
+	fk_init(&fk, 64, 2);
+	fk_install(&fk);
+	for (size_t i = 0; i < FK_MAX_PAGES; i++) {
+		pages[i] = fk_addr(i);
+		nodes[i] = 1;
+		status[i] = 12345;
+	}
+	memset(details, 0, sizeof(details));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	pagemig__set_sys(NULL);
+	return 0;
+}
+
+static struct pagemig_opts opts_with(unsigned int flags)
+{
+	return (struct pagemig_opts){
+		.sz = sizeof(struct pagemig_opts), .flags = flags, .details = details};
+}
+
+static void assert_all_on(size_t n, int node)
+{
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(status[i], node);
+		assert_int_equal(fk.page[i].node, node);
+	}
+}
+
+static void test_simple_move(void **state)
+{
+	struct pagemig_report rep;
+	long ret;
+
+	pagemig_report_init(&rep);
+	ret = pagemig_move(PID, 64, pages, nodes, status, NULL, &rep);
+	assert_int_equal(ret, 0);
+	assert_all_on(64, 1);
+	assert_int_equal(rep.pages, 64);
+	assert_int_equal(rep.pages_on_target, 64);
+	assert_int_equal(rep.pages_moved, 64);
+	assert_int_equal(rep.bytes_moved, 64 * 4096);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_MOVED], 64);
+	assert_int_equal(rep.calls, 1);
+	assert_int_equal(rep.query_calls, 1); /* verification */
+	assert_int_equal(rep.retries, 0);
+	assert_int_equal(fk.move_calls, 1);
+}
+
+static void test_count_zero_and_bad_args(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+
+	assert_int_equal(pagemig_move(0, 0, NULL, NULL, NULL, NULL, NULL), 0);
+	assert_int_equal(pagemig_move(0, 4, NULL, nodes, status, NULL, NULL), -EINVAL);
+	o.flags = 1u << 30;
+	assert_int_equal(pagemig_move(0, 4, pages, nodes, status, &o, NULL), -EINVAL);
+	assert_int_equal(status[0], -ECANCELED);
+	o = opts_with(0);
+	o.sz = 4;
+	assert_int_equal(pagemig_move(0, 4, pages, nodes, status, &o, NULL), -EINVAL);
+	assert_int_equal(fk.move_calls, 0);
+}
+
+/* A positive return leaves the failed batch and the rest unwritten; the sentinel finds them,
+ * verification tells which really moved, and only the pinned page is retried. */
+static void test_positive_return_unwritten_tail(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+	struct pagemig_report rep;
+	char buf[256];
+	long ret;
+
+	nodes[40] = 0; /* a second batch that the walk never reaches */
+	for (int i = 41; i < 64; i++)
+		nodes[i] = 0;
+	for (int i = 32; i < 64; i++)
+		fk.page[i].node = 1;
+	fk.page[5].pinned = 1;
+	pagemig_report_init(&rep);
+	ret = pagemig_move(PID, 64, pages, nodes, status, &o, &rep);
+	assert_int_equal(ret, 0);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(status[i], nodes[i]);
+	assert_int_equal(rep.positive_returns, 1);
+	/* grouped by node, the node-1 batch is entries 0..31; entry 32 is already there and
+	 * flushes it; the failed batch and the 7 entries after 32 stay unwritten */
+	assert_int_equal(rep.unwritten, 39);
+	assert_int_equal(rep.first_by_step[PAGEMIG_STEP_B1_B7], 1);
+	assert_int_equal(rep.retries, 1);
+	assert_int_equal(details[5].first.step, PAGEMIG_STEP_B1_B7);
+	assert_int_equal(details[5].retries, 1);
+	assert_true(details[5].final.success);
+	assert_int_equal(details[6].retries, 0);
+	pagemig_explain(buf, sizeof(buf), &details[5].first, details[5].retries, status[5], 1);
+	assert_non_null(strstr(buf, "backed out at step B1-B7"));
+	assert_non_null(strstr(buf, "retried 1\u00d7; moved"));
+}
+
+static void test_pinned_gives_up(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+	struct pagemig_report rep;
+	long ret;
+
+	fk.page[7].pinned = 1000;
+	o.max_retries = 2;
+	pagemig_report_init(&rep);
+	ret = pagemig_move(PID, 64, pages, nodes, status, &o, &rep);
+	assert_int_equal(ret, 1);
+	assert_int_equal(status[7], -EAGAIN);
+	assert_int_equal(fk.page[7].node, 0);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_MIGRATE_FAILED], 1);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_MOVED], 63);
+	assert_int_equal(details[7].retries, 2);
+	assert_int_equal(rep.retries, 2);
+	assert_int_equal(rep.by_step[PAGEMIG_STEP_B1_B7], 3);
+	/* backoff doubles: 200 us then 400 us */
+	assert_int_equal(fk.sleeps, 2);
+	assert_int_equal(fk.slept_us, 600);
+}
+
+static void test_busy_then_moved(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+	struct pagemig_report rep;
+
+	fk.page[3].busy = 2;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, &o, &rep), 0);
+	assert_all_on(64, 1);
+	assert_int_equal(details[3].first.outcome, PAGEMIG_OUT_BUSY);
+	assert_int_equal(details[3].first.step, PAGEMIG_STEP_A1_ISOLATE);
+	assert_int_equal(details[3].retries, 2);
+	assert_int_equal(rep.by_step[PAGEMIG_STEP_A1_ISOLATE], 2);
+	assert_int_equal(rep.first_by_step[PAGEMIG_STEP_A1_ISOLATE], 1);
+}
+
+static void test_permanent_lookup_errors(void **state)
+{
+	struct pagemig_report rep;
+	long ret;
+
+	fk.page[1].present = false;
+	fk.page[2].mapped = false;
+	pagemig_report_init(&rep);
+	ret = pagemig_move(PID, 64, pages, nodes, status, NULL, &rep);
+	assert_int_equal(ret, 2);
+	assert_int_equal(status[1], -ENOENT);
+	assert_int_equal(status[2], -EFAULT);
+	assert_int_equal(rep.retries, 0);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_NOT_PRESENT], 1);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_NOT_MAPPED], 1);
+	assert_int_equal(rep.by_step[PAGEMIG_STEP_PRE], 2);
+}
+
+static void test_shared_needs_move_all(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+
+	fk.page[9].shared = true;
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, &o, NULL), 1);
+	assert_int_equal(status[9], -EACCES);
+	assert_int_equal(details[9].retries, 0);
+	o.flags = PAGEMIG_MOVE_ALL;
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, &o, NULL), 0);
+	assert_int_equal(status[9], 1);
+}
+
+/* Raw move_pages answers -EBUSY for later entries of a huge folio that moved with its first
+ * entry; verification turns that into success. */
+static void test_thp_busy_but_moved(void **state)
+{
+	struct pagemig_opts o = opts_with(PAGEMIG_NO_FOLIO_DEDUP);
+	struct pagemig_report rep;
+
+	fk_init(&fk, 1024, 2);
+	fk_folio(&fk, 0, 512, 1);
+	fk_folio(&fk, 512, 512, 2);
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 1024, pages, nodes, status, &o, &rep), 0);
+	assert_all_on(1024, 1);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_MOVED_FOLIO], 2);
+	assert_int_equal(details[1].first.outcome, PAGEMIG_OUT_MOVED_FOLIO);
+	assert_int_equal(rep.retries, 0);
+	assert_int_equal(rep.entries_sent, 1024);
+}
+
+static void test_thp_dedup(void **state)
+{
+	struct pagemig_report rep;
+
+	fk_init(&fk, 1024, 2);
+	fk_folio(&fk, 0, 512, 1);
+	fk_folio(&fk, 512, 512, 2);
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 1024, pages, nodes, status, NULL, &rep), 0);
+	assert_all_on(1024, 1);
+	assert_int_equal(rep.entries_sent, 2);
+	assert_int_equal(fk.entries, 2);
+	assert_int_equal(rep.folios_deduped, 1022);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_MOVED], 1024);
+
+	/* without privilege to read PFNs every page is sent, and it still ends right */
+	fk_init(&fk, 1024, 2);
+	fk_folio(&fk, 0, 512, 1);
+	fk.pmd_visible = false;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 1024, pages, nodes, status, NULL, &rep), 0);
+	assert_all_on(1024, 1);
+	assert_int_equal(rep.entries_sent, 1024);
+}
+
+/* A huge folio whose pages are asked onto two nodes goes where most of them asked; the others
+ * are reported off target, without moving the folio back and forth. */
+static void test_thp_mixed_targets(void **state)
+{
+	struct pagemig_report rep;
+	long ret;
+
+	fk_init(&fk, 512, 3);
+	fk_folio(&fk, 0, 512, 1);
+	for (int i = 0; i < 512; i++)
+		nodes[i] = i < 300 ? 1 : 2;
+	pagemig_report_init(&rep);
+	ret = pagemig_move(PID, 512, pages, nodes, status, NULL, &rep);
+	assert_int_equal(ret, 212);
+	for (int i = 0; i < 512; i++) {
+		assert_int_equal(fk.page[i].node, 1);
+		assert_int_equal(status[i], i < 300 ? 1 : -ENOTRECOVERABLE);
+	}
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_FOLIO_MIXED], 212);
+	assert_int_equal(fk.move_calls, 1);
+
+	/* unprivileged: the library cannot see the folio; it still reports honestly */
+	fk_init(&fk, 512, 3);
+	fk_folio(&fk, 0, 512, 1);
+	fk.pmd_visible = false;
+	pagemig_report_init(&rep);
+	ret = pagemig_move(PID, 512, pages, nodes, status, NULL, &rep);
+	for (int i = 0, off = 0; i < 512; i++) {
+		if (status[i] != nodes[i]) {
+			off++;
+			assert_int_equal(status[i], -ENOTRECOVERABLE);
+		}
+		assert_int_equal(ret, i == 511 ? off : ret);
+		if (status[i] == nodes[i])
+			assert_int_equal(fk.page[i].node, nodes[i]);
+	}
+	assert_true(ret >= 212);
+}
+
+static void test_enomem_part_way(void **state)
+{
+	struct pagemig_report rep;
+	long ret;
+
+	fk.capacity[1] = 10;
+	pagemig_report_init(&rep);
+	ret = pagemig_move(PID, 32, pages, nodes, status, NULL, &rep);
+	assert_int_equal(ret, 22);
+	for (int i = 0; i < 32; i++) {
+		if (i < 10)
+			assert_int_equal(status[i], 1);
+		else
+			assert_int_equal(status[i], -ENOMEM);
+		assert_int_equal(fk.page[i].node, i < 10 ? 1 : 0);
+	}
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_NO_MEMORY], 22);
+	assert_int_equal(rep.first_by_step[PAGEMIG_STEP_A2_ALLOC], 22);
+	assert_int_equal(rep.retries, 0);
+}
+
+/* Another node's batch is not blamed for the node that ran out of memory. */
+static void test_enomem_other_node_continues(void **state)
+{
+	long ret;
+
+	fk_init(&fk, 64, 3);
+	fk.capacity[1] = 0;
+	for (int i = 0; i < 64; i++)
+		nodes[i] = i < 16 ? 1 : 2;
+	ret = pagemig_move(PID, 64, pages, nodes, status, NULL, NULL);
+	assert_int_equal(ret, 16);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(status[i], i < 16 ? -ENOMEM : 2);
+}
+
+static void test_esrch_part_way(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+	struct pagemig_report rep;
+	long ret;
+
+	o.pages_per_call = 16;
+	fk.exit_after_calls = 1;
+	pagemig_report_init(&rep);
+	ret = pagemig_move(PID, 64, pages, nodes, status, &o, &rep);
+	assert_int_equal(ret, -ESRCH);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(status[i], i < 16 ? 1 : -ECANCELED);
+	assert_int_equal(rep.call_error, -ESRCH);
+	assert_false(rep.pid_reused);
+	assert_int_equal(rep.pages_on_target, 16);
+}
+
+static void test_pid_reused_is_refused(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+	struct pagemig_report rep;
+
+	o.pages_per_call = 16;
+	fk.exit_after_calls = 2;
+	fk.reused = true;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, &o, &rep), -ESRCH);
+	assert_true(rep.pid_reused);
+	/* the guard stopped it before a call reached the new process */
+	assert_int_equal(fk.move_calls, 3);
+	assert_int_equal(status[40], -ECANCELED);
+
+	fk_init(&fk, 64, 2);
+	fk.alive = false;
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, NULL, NULL), -ESRCH);
+	assert_int_equal(fk.move_calls, 0);
+}
+
+static void test_enodev_whole_call(void **state)
+{
+	/* a node the kernel refuses: what ran before stands, the rest is not attempted */
+	nodes[20] = 7;
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, NULL, NULL), -ENODEV);
+	assert_int_equal(status[20], -ECANCELED);
+	assert_int_equal(status[63], 1);
+
+	/* a node no kernel accepts is refused before any call */
+	fk_init(&fk, 64, 2);
+	nodes[20] = -1;
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, NULL, NULL), -ENODEV);
+	assert_int_equal(status[0], -ECANCELED);
+	assert_int_equal(fk.move_calls, 0);
+}
+
+static void test_chunking(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+	struct pagemig_report rep;
+
+	fk_init(&fk, 1000, 2);
+	o.pages_per_call = 100;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 1000, pages, nodes, status, &o, &rep), 0);
+	assert_int_equal(fk.max_entries, 100);
+	assert_int_equal(rep.calls, 10);
+	assert_int_equal(fk.move_calls, 10);
+}
+
+static void test_latency_budget(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+	struct pagemig_report rep;
+
+	fk_init(&fk, 2000, 2);
+	fk.ns_per_entry = 1000; /* 1 us per page */
+	o.pages_per_call = 1024;
+	o.call_budget_us = 100;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 2000, pages, nodes, status, &o, &rep), 0);
+	assert_all_on(2000, 1);
+	/* the first call is full size, then chunks fit 100 us at 1 us per page */
+	assert_int_equal(fk.max_entries, 1024);
+	assert_true(rep.calls >= 1 + (2000 - 1024) / 100);
+}
+
+static void test_eintr_retried(void **state)
+{
+	fk.eintr_calls = 2;
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, NULL, NULL), 0);
+	assert_all_on(64, 1);
+}
+
+static void test_grouped_by_node(void **state)
+{
+	fk_init(&fk, 64, 3);
+	for (int i = 0; i < 64; i++)
+		nodes[i] = 1 + i % 2;
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, NULL, NULL), 0);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(fk.page[i].node, 1 + i % 2);
+	assert_int_equal(fk.flushes, 2);
+	assert_int_equal(fk.move_calls, 1);
+}
+
+static void test_verify_mismatch(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+	struct pagemig_report rep;
+
+	fk.page[3].drift_to = 0;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, &o, &rep), 0);
+	assert_all_on(64, 1);
+	assert_int_equal(rep.verify_mismatches, 1);
+	assert_int_equal(details[3].first.outcome, PAGEMIG_OUT_WRONG_NODE);
+	assert_int_equal(details[3].first.step, PAGEMIG_STEP_VERIFY);
+
+	/* without verification the kernel's word is taken */
+	fk_init(&fk, 64, 2);
+	fk.page[3].drift_to = 0;
+	o.flags = PAGEMIG_NO_VERIFY;
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, &o, NULL), 0);
+	assert_int_equal(fk.page[3].node, 0);
+	assert_int_equal(fk.query_calls, 0);
+}
+
+static void test_prequery(void **state)
+{
+	struct pagemig_opts o = opts_with(PAGEMIG_PREQUERY);
+	struct pagemig_report rep;
+
+	for (int i = 0; i < 32; i++)
+		fk.page[i].node = 1;
+	fk.page[40].present = false;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, &o, &rep), 1);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_ALREADY], 32);
+	assert_int_equal(rep.pages_moved, 31);
+	assert_int_equal(rep.entries_sent, 31);
+	assert_int_equal(status[40], -ENOENT);
+}
+
+static void test_pacing(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+
+	o.pages_per_call = 16;
+	o.rate_bytes_per_s = 16 * 4096 * 10; /* ten chunks a second */
+	assert_int_equal(pagemig_move(PID, 64, pages, nodes, status, &o, NULL), 0);
+	/* four chunks at 100 ms each: the fake clock slept about 400 ms */
+	assert_true(fk.slept_us > 350000 && fk.slept_us <= 400000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_simple_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_zero_and_bad_args, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_positive_return_unwritten_tail, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pinned_gives_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_then_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_permanent_lookup_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_needs_move_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thp_busy_but_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thp_dedup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thp_mixed_targets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enomem_part_way, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enomem_other_node_continues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_esrch_part_way, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pid_reused_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enodev_whole_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chunking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_latency_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eintr_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grouped_by_node, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prequery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
