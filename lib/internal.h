@@ -76,6 +76,7 @@ struct pagemig_pid_guard {
 	pid_t pid;
 	int pidfd; /* -1 when not guarding (self, or pidfds unsupported) */
 	bool owned;
+	bool reused; /* guard_open found the caller's process gone and its pid taken */
 };
 
 /* Take a pidfd for pid (or adopt opts' pidfd when PAGEMIG_PIDFD is set and it names pid).

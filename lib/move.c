@@ -48,8 +48,9 @@ struct run {
 	size_t *cidx; /* input index of each chunk entry */
 	size_t *crun; /* pending entries each chunk entry stands for (1, or a folio's pages) */
 	size_t *cpos; /* position in the pending list of each chunk entry */
-	/* adaptive chunk size */
-	uint64_t ns_per_entry;
+	/* adaptive chunk size: a decaying least-squares fit of call time = fixed + entries * each
+	 */
+	double fit_w, fit_n, fit_t, fit_nn, fit_nt;
 	size_t next_chunk;
 	/* pacing */
 	uint64_t t0;
@@ -183,7 +184,7 @@ static int cmp_win(const void *a, const void *b)
  * of its pages asked for (the first such on a tie) and settle the others as FOLIO_MIXED now,
  * instead of moving the folio back and forth.
  */
-static int settle_mixed_windows(struct run *r, size_t count)
+static int settle_mixed_windows(struct run *r, size_t count, bool may_probe)
 {
 	struct win_key *k = malloc(count * sizeof(*k));
 	size_t a = 0;
@@ -211,7 +212,8 @@ static int settle_mixed_windows(struct run *r, size_t count)
 				best = k[j].node;
 			}
 		}
-		bool huge = r->sys->pmd_folio(r->sys->ctx, &r->probe, k[a].window) == 1;
+		bool huge =
+			may_probe && r->sys->pmd_folio(r->sys->ctx, &r->probe, k[a].window) == 1;
 		for (size_t j = a; j < b; j++) {
 			r->st[k[j].index].mixed = true;
 			if (huge && k[j].node != best)
@@ -232,23 +234,52 @@ static size_t chunk_size(const struct run *r)
 	return r->next_chunk ? r->next_chunk : r->opts.pages_per_call;
 }
 
-/* Fit the next chunk into the per-call latency budget, from what the last calls cost. */
+/* Smallest chunk the budget may ask for: below it the fixed cost of a call dominates. */
+#define MIN_CHUNK 32
+
+/*
+ * Fit the next chunk into the per-call latency budget. A call costs a fixed part (lookup of
+ * the mm, lru_cache_disable(), which drains per-CPU lists on every CPU) plus a part per entry;
+ * sizing by the average cost per entry alone would shrink chunks without end where the fixed
+ * part is large, so both parts are estimated with a least-squares fit that forgets old calls.
+ * Where the fixed part alone takes half the budget or more, chunks are sized for half the
+ * budget on top of it: the budget cannot be met, and tiny calls would only add more fixed cost.
+ */
 static void adapt_chunk(struct run *r, size_t entries, uint64_t ns)
 {
-	uint64_t per = ns / (entries ? entries : 1), budget, n;
+	const double decay = 0.75;
+	double n = (double)entries, t = (double)ns, budget, var, each, fixed, want;
 
-	if (r->opts.call_budget_us == UINT_MAX)
+	if (r->opts.call_budget_us == UINT_MAX || !entries)
 		return;
-	r->ns_per_entry = r->ns_per_entry ? (r->ns_per_entry + per) / 2 : per;
-	if (!r->ns_per_entry)
-		r->ns_per_entry = 1;
-	budget = (uint64_t)r->opts.call_budget_us * 1000;
-	n = budget / r->ns_per_entry;
-	if (n < 16)
-		n = 16;
-	if (n > r->opts.pages_per_call)
-		n = r->opts.pages_per_call;
-	r->next_chunk = (size_t)n;
+	r->fit_w = r->fit_w * decay + 1;
+	r->fit_n = r->fit_n * decay + n;
+	r->fit_t = r->fit_t * decay + t;
+	r->fit_nn = r->fit_nn * decay + n * n;
+	r->fit_nt = r->fit_nt * decay + n * t;
+
+	var = r->fit_nn / r->fit_w - (r->fit_n / r->fit_w) * (r->fit_n / r->fit_w);
+	each = var > 1.0
+		       ? (r->fit_nt / r->fit_w - r->fit_n * r->fit_t / (r->fit_w * r->fit_w)) / var
+		       : 0;
+	if (each <= 0) {
+		/* one chunk size so far (or noise): take it all as cost per entry */
+		each = r->fit_t / r->fit_n;
+		fixed = 0;
+	} else {
+		fixed = r->fit_t / r->fit_w - each * r->fit_n / r->fit_w;
+		if (fixed < 0)
+			fixed = 0;
+	}
+	budget = (double)r->opts.call_budget_us * 1000;
+	if (fixed > budget / 2)
+		fixed = budget / 2;
+	want = each > 0 ? (budget - fixed) / each : (double)r->opts.pages_per_call;
+	if (want < MIN_CHUNK)
+		want = MIN_CHUNK;
+	if (want > r->opts.pages_per_call)
+		want = r->opts.pages_per_call;
+	r->next_chunk = (size_t)want;
 }
 
 static void pace(struct run *r, size_t pages)
@@ -301,9 +332,12 @@ static struct pagemig_class verified(struct run *r, int kstatus, int q, int targ
 		if (cls.success && q != target && q != PAGEMIG_SENTINEL) {
 			r->rep->verify_mismatches++;
 			cls = wrong_node();
-		} else if (cls.outcome == PAGEMIG_OUT_BUSY && q == target) {
-			cls = (struct pagemig_class){PAGEMIG_OUT_MOVED_FOLIO,
-						     PAGEMIG_STEP_A1_ISOLATE, false, true};
+		} else if (!cls.success && q == target) {
+			/* later entries of a huge folio that moved with its first one: -EBUSY, or
+			 * on kernels up to about 6.6 -EACCES for hugetlb tails; the page is there
+			 */
+			cls = (struct pagemig_class){PAGEMIG_OUT_MOVED_FOLIO, cls.step, false,
+						     true};
 		}
 	}
 	/* a page that vanished (unmapped, swapped) while being retried ends as what it is now */
@@ -415,7 +449,14 @@ static int send_chunk(struct run *r, const size_t *pending, size_t k)
 	if (err)
 		return err;
 	ret = call_move(r, k);
-	if (ret == -ESRCH) {
+	/* an exited process that is not reaped yet has no mm: the kernel says -EINVAL */
+	if (ret == -EINVAL && r->guard->pidfd >= 0) {
+		/* an exiting process loses its mm before its pidfd turns readable: -EINVAL from
+		 * the kernel may mean it is on its way out; give it 100 ms to say so */
+		for (int i = 0; i < 20 && check_guard(r) == 0; i++)
+			r->sys->sleep_us(r->sys->ctx, 5000);
+	}
+	if (ret == -ESRCH || (ret == -EINVAL && check_guard(r) == -ESRCH)) {
 		check_guard(r);
 		return -ESRCH;
 	}
@@ -731,8 +772,8 @@ long pagemig__move_guarded(const struct pagemig_pid_guard *guard, size_t count, 
 		err = -ENOMEM;
 		goto out_free;
 	}
-	if (multi && !(r.opts.flags & PAGEMIG_NO_FOLIO_DEDUP)) {
-		err = settle_mixed_windows(&r, count);
+	if (multi) {
+		err = settle_mixed_windows(&r, count, !(r.opts.flags & PAGEMIG_NO_FOLIO_DEDUP));
 		if (err)
 			goto out_free;
 	}
@@ -798,6 +839,7 @@ long pagemig_move(pid_t pid, size_t count, void *const pages[], const int nodes[
 			pagemig_report_init(&local);
 			local.pages = count;
 			local.call_error = err;
+			local.pid_reused = guard.reused;
 			pagemig__report_add(report, &local);
 		}
 		for (size_t i = 0; status && i < count; i++)

@@ -266,6 +266,7 @@ static long ctx_close(struct range_ctx *c, int err)
 	c->rep.by_outcome[PAGEMIG_OUT_ALREADY] += c->already;
 	if (err)
 		c->rep.call_error = err;
+	c->rep.pid_reused |= c->guard.reused;
 	pagemig__guard_close(&c->guard);
 	pagemig__closep(&c->pagemap_fd);
 	free(c->blk2node);

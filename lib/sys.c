@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/kernel-page-flags.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,6 @@
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
 #endif
 
 #define PM_PFN_MASK ((UINT64_C(1) << 55) - 1)
@@ -58,12 +56,19 @@ static void real_pidfd_close(void *ctx, int pidfd)
 	close(pidfd);
 }
 
+/* A pidfd polls readable once its process has exited, zombies included: a zombie still takes
+ * signals, but move_pages(2) already refuses it (no mm) and its pid is about to be free. */
 static int real_pidfd_alive(void *ctx, int pidfd)
 {
-	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0)
-		return 0;
-	/* EPERM: we may not signal it, but it exists. */
-	return errno == EPERM ? 0 : -errno;
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	int n;
+
+	do
+		n = poll(&p, 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n > 0 ? -ESRCH : 0;
 }
 
 static int probe_open(struct pagemig_probe *probe)
@@ -258,11 +263,14 @@ int pagemig__guard_open(struct pagemig_pid_guard *guard, pid_t pid, const struct
 
 		if (err == -EBADF || err == -ENOENT)
 			return -EBADF;
-		/* a pidfd we cannot inspect is trusted; one that names another pid is refused */
-		if (err == 0 && named != pid)
-			return -ESRCH;
 		guard->pidfd = opts->pidfd;
-		return sys->pidfd_alive(sys->ctx, guard->pidfd);
+		/* a pidfd we cannot inspect is trusted; one that names another pid is refused */
+		if ((err == 0 && named != pid) || sys->pidfd_alive(sys->ctx, guard->pidfd) < 0) {
+			pagemig__guard_check(guard, &guard->reused);
+			guard->pidfd = -1;
+			return -ESRCH;
+		}
+		return 0;
 	}
 	fd = sys->pidfd_open(sys->ctx, pid);
 	if (fd == -ENOSYS)
@@ -271,6 +279,11 @@ int pagemig__guard_open(struct pagemig_pid_guard *guard, pid_t pid, const struct
 		return fd == -ESRCH ? -ESRCH : (fd == -EINVAL ? -ESRCH : fd);
 	guard->pidfd = fd;
 	guard->owned = true;
+	/* a zombie has no memory left to move */
+	if (sys->pidfd_alive(sys->ctx, fd) < 0) {
+		pagemig__guard_close(guard);
+		return -ESRCH;
+	}
 	return 0;
 }
 

@@ -172,7 +172,10 @@ static long fk_move_pages(void *ctx, pid_t pid, unsigned long nr, void **pages, 
 		return -ESRCH;
 	}
 	fk->entries += (long)nr;
-	fk->now += nr * fk->ns_per_entry;
+	fk->now += nr * fk->ns_per_entry + fk->ns_per_call;
+	fk->last_entries = (long)nr;
+	if (fk->move_calls <= 64)
+		fk->sizes[fk->move_calls - 1] = (long)nr;
 	if ((long)nr > fk->max_entries)
 		fk->max_entries = (long)nr;
 	batch.n = 0;
@@ -202,7 +205,7 @@ static long fk_move_pages(void *ctx, pid_t pid, unsigned long nr, void **pages, 
 
 			folio_of(fk, (size_t)idx, &first, &n);
 			if (batch.isolated[first])
-				err = -EBUSY;
+				err = fk->tail_eacces ? -EACCES : -EBUSY;
 			else if (p->node == node)
 				err = 0;
 			else if (p->shared && !(flags & MPOL_MF_MOVE_ALL))

@@ -41,13 +41,17 @@ struct fake_kernel {
 	bool alive;
 	bool reused;	       /* after exit, the pid names another process */
 	bool pmd_visible;      /* pmd_folio can tell (root) */
+	bool tail_eacces;      /* <= 6.6 hugetlb: tails of an isolated folio give -EACCES */
 	uint64_t ns_per_entry; /* clock advance per move entry */
+	uint64_t ns_per_call;  /* clock advance per move call */
 	/* what happened */
 	int move_calls;
 	int query_calls;
 	int flushes; /* migrate_pages() runs (batches) */
 	long entries;
-	long max_entries; /* largest call */
+	long max_entries;  /* largest call */
+	long last_entries; /* the latest call */
+	long sizes[64];	   /* entries of the first 64 move calls */
 	int sleeps;
 	uint64_t slept_us;
 	uint64_t now;

@@ -214,6 +214,24 @@ static void test_thp_busy_but_moved(void **state)
 	assert_int_equal(rep.entries_sent, 1024);
 }
 
+/* Kernels up to about 6.6 answer -EACCES for a hugetlb page's later addresses: the page is on
+ * target, and the library must not call it shared. */
+static void test_hugetlb_tail_eacces(void **state)
+{
+	struct pagemig_opts o = opts_with(PAGEMIG_NO_FOLIO_DEDUP);
+	struct pagemig_report rep;
+
+	fk_init(&fk, 512, 2);
+	fk_folio(&fk, 0, 512, 1);
+	fk.tail_eacces = true;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 512, pages, nodes, status, &o, &rep), 0);
+	assert_all_on(512, 1);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_SHARED], 0);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_MOVED_FOLIO], 1);
+	assert_int_equal(details[1].first.step, PAGEMIG_STEP_PRE);
+}
+
 static void test_thp_dedup(void **state)
 {
 	struct pagemig_report rep;
@@ -400,6 +418,31 @@ static void test_latency_budget(void **state)
 	assert_true(rep.calls >= 1 + (2000 - 1024) / 100);
 }
 
+/* A large fixed cost per call must not shrink chunks without end: they settle where fixed
+ * cost plus entries fit the budget. */
+static void test_latency_budget_fixed_cost(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+
+	fk_init(&fk, 4000, 2);
+	fk.ns_per_call = 2000000; /* 2 ms per call */
+	fk.ns_per_entry = 10000;  /* 10 us per page */
+	o.call_budget_us = 5000;
+	assert_int_equal(pagemig_move(PID, 4000, pages, nodes, status, &o, NULL), 0);
+	/* (5 ms - 2 ms) / 10 us = 300, from the fifth call on */
+	for (int c = 4; c < 10; c++)
+		assert_true(fk.sizes[c] >= 280 && fk.sizes[c] <= 320);
+
+	/* fixed cost above half the budget: chunks sized for half the budget on top of it */
+	fk_init(&fk, 4000, 2);
+	fk.ns_per_call = 8000000;
+	fk.ns_per_entry = 10000;
+	assert_int_equal(pagemig_move(PID, 4000, pages, nodes, status, &o, NULL), 0);
+	/* (5 ms - 2.5 ms) / 10 us = 250 */
+	for (int c = 4; c < 10; c++)
+		assert_true(fk.sizes[c] >= 230 && fk.sizes[c] <= 270);
+}
+
 static void test_eintr_retried(void **state)
 {
 	fk.eintr_calls = 2;
@@ -480,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_permanent_lookup_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_needs_move_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thp_busy_but_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hugetlb_tail_eacces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thp_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thp_mixed_targets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enomem_part_way, setup, teardown),
@@ -489,6 +533,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enodev_whole_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chunking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_latency_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_latency_budget_fixed_cost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eintr_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grouped_by_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_mismatch, setup, teardown),

@@ -102,7 +102,8 @@ const struct pagemig_step_info *pagemig_step_info(enum pagemig_step step);
 enum pagemig_outcome {
 	PAGEMIG_OUT_MOVED = 0,	    /* on the target node after a migration */
 	PAGEMIG_OUT_ALREADY,	    /* was on the target node already */
-	PAGEMIG_OUT_MOVED_FOLIO,    /* reported -EBUSY, but moved with its (huge) folio */
+	PAGEMIG_OUT_MOVED_FOLIO,    /* refused (-EBUSY; -EACCES for hugetlb tails up to ~6.6),
+				       but moved with its huge folio */
 	PAGEMIG_OUT_NOT_MAPPED,	    /* -EFAULT: no mapping, zero page, or not migratable */
 	PAGEMIG_OUT_NOT_PRESENT,    /* -ENOENT: never touched, or swapped out */
 	PAGEMIG_OUT_SHARED,	    /* -EACCES: mapped by several processes, no MOVE_ALL */

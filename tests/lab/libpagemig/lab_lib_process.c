@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Lab cases 7 and 13: other processes.
+ * 7. Another process by pid; the process exits part-way (-ESRCH, no crash); a reused pid is
+ *    refused.
+ * 13. Whole-range and whole-process moves agree with numactl's migratepages on what ends where.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "labutil.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+#define BYTES (16ul << 20)
+
+/* A child with a buffer of BYTES (half of it asked for in huge pages) placed on node 0, that
+ * lives until its pipe closes or it is killed. The parent unmaps its own copy, so the child's
+ * pages are its alone (a page shared copy-on-write would need PAGEMIG_MOVE_ALL). */
+static pid_t spawn_worker(char **ret_buf, int *ret_fd)
+{
+	char *buf = lab_buffer(BYTES, 0, false, 11);
+	int fds[2];
+	char c;
+	pid_t pid;
+
+	madvise(buf, BYTES / 2, MADV_HUGEPAGE);
+	if (pipe(fds))
+		exit(1);
+	pid = fork();
+	if (pid == 0) {
+		close(fds[1]);
+		while (read(fds[0], &c, 1) > 0)
+			;
+		_exit(lab_pattern_ok(buf, BYTES, 11) ? 0 : 3);
+	}
+	close(fds[0]);
+	munmap(buf, BYTES);
+	*ret_buf = buf;
+	*ret_fd = fds[1];
+	return pid;
+}
+
+/* Close the child's pipe and return its exit status (0: its buffer was intact). */
+static int finish(pid_t pid, int fd)
+{
+	int ws = 0;
+
+	close(fd);
+	waitpid(pid, &ws, 0);
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+static void test_by_pid(void)
+{
+	char *buf;
+	int fd;
+	pid_t pid = spawn_worker(&buf, &fd);
+	size_t n = BYTES / ps;
+	void **pages = lab_pages(buf, BYTES);
+	int *nodes = lab_nodes(n, 1), *st = malloc(n * sizeof(int));
+	struct pagemig_report rep;
+
+	pagemig_report_init(&rep);
+	CHECK_EQ(pagemig_move(pid, n, pages, nodes, st, NULL, &rep), 0);
+	CHECK_EQ(lab_count_on(pid, pages, n, 1), n);
+	CHECK_EQ(pagemig_move_range(pid, (uintptr_t)buf, (uintptr_t)buf + BYTES, 0, NULL, NULL), 0);
+	CHECK_EQ(lab_count_on(pid, pages, n, 0), n);
+	CHECK_EQ(finish(pid, fd), 0);
+	free(pages);
+	free(nodes);
+	free(st);
+}
+
+static void test_exits_part_way(void)
+{
+	char *buf;
+	int fd;
+	pid_t pid = spawn_worker(&buf, &fd);
+	size_t n = BYTES / ps, on = 0, cancelled = 0;
+	void **pages = lab_pages(buf, BYTES);
+	int *nodes = lab_nodes(n, 1), *st = malloc(n * sizeof(int));
+	struct pagemig_opts slow = {.sz = sizeof(slow),
+				    .pages_per_call = 64,
+				    .rate_bytes_per_s = 16ul << 20, /* the whole move takes 1 s */
+				    .flags = PAGEMIG_NO_FOLIO_DEDUP};
+	struct pagemig_report rep;
+	long ret;
+
+	if (fork() == 0) {
+		usleep(300000);
+		kill(pid, SIGKILL);
+		_exit(0);
+	}
+	pagemig_report_init(&rep);
+	ret = pagemig_move(pid, n, pages, nodes, st, &slow, &rep);
+	CHECK_EQ(ret, -ESRCH);
+	CHECK_EQ(rep.call_error, -ESRCH);
+	for (size_t i = 0; i < n; i++) {
+		on += st[i] == 1;
+		cancelled += st[i] == -ECANCELED;
+	}
+	printf("  process killed part-way: %zu pages moved before, %zu not attempted\n", on,
+	       cancelled);
+	CHECK(on > 0 && cancelled > 0);
+	CHECK_EQ(on + cancelled, n);
+	finish(pid, fd);
+	wait(NULL);
+	free(pages);
+	free(nodes);
+	free(st);
+}
+
+/* Make the next fork get pid `want` (the lab runs as root in the initial pid namespace). */
+static bool steer_next_pid(pid_t want)
+{
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	char s[32];
+	int len = snprintf(s, sizeof(s), "%d", (int)want - 1);
+	bool ok = fd >= 0 && write(fd, s, (size_t)len) == len;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void test_pid_reuse_refused(void)
+{
+	char *buf;
+	int fd, pidfd;
+	pid_t pid = spawn_worker(&buf, &fd), again;
+	size_t n = BYTES / ps;
+	void **pages = lab_pages(buf, BYTES);
+	int *nodes = lab_nodes(n, 1), *st = malloc(n * sizeof(int)), fds[2];
+	struct pagemig_opts o = {.sz = sizeof(o), .flags = PAGEMIG_PIDFD};
+	struct pagemig_report rep;
+	char c;
+
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	CHECK(pidfd >= 0);
+	o.pidfd = pidfd;
+	finish(pid, fd);
+
+	/* another process takes the pid, with memory at the same addresses (forked from us) */
+	if (pipe(fds) || !steer_next_pid(pid))
+		SKIP_ALL("cannot steer pid allocation");
+	again = fork();
+	if (again == 0) {
+		close(fds[1]);
+		while (read(fds[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(fds[0]);
+	CHECK_EQ(again, pid);
+	pagemig_report_init(&rep);
+	CHECK_EQ(pagemig_move(pid, n, pages, nodes, st, &o, &rep), -ESRCH);
+	CHECK(rep.pid_reused);
+	CHECK_EQ(rep.calls, 0); /* refused before any call reached the new process */
+	printf("  pid %d reused: refused, new process untouched\n", (int)pid);
+	close(fds[1]);
+	waitpid(again, NULL, 0);
+	close(pidfd);
+	free(pages);
+	free(nodes);
+	free(st);
+}
+
+/* Pages of the buffer per node in /proc/PID/numa_maps (N<node>= of every line in range). */
+static void numa_maps_counts(pid_t pid, const char *buf, long counts[4])
+{
+	char path[64], line[1024];
+	FILE *f;
+
+	memset(counts, 0, 4 * sizeof(long));
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", (int)pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		uintptr_t a = strtoul(line, NULL, 16);
+
+		if (a < (uintptr_t)buf || a >= (uintptr_t)buf + BYTES)
+			continue;
+		for (int node = 0; node < 4; node++) {
+			char key[8], *k;
+
+			snprintf(key, sizeof(key), " N%d=", node);
+			k = strstr(line, key);
+			if (k)
+				counts[node] += strtol(k + strlen(key), NULL, 10);
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+static int run_migratepages(pid_t pid, int from, int to)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "migratepages %d %d %d", (int)pid, from, to);
+	return system(cmd);
+}
+
+static void test_agrees_with_migratepages(void)
+{
+	char *buf;
+	int fd;
+	pid_t pid = spawn_worker(&buf, &fd);
+	long ours[4], theirs[4];
+	struct pagemig_report rep;
+
+	if (access("/usr/bin/migratepages", X_OK) && access("/bin/migratepages", X_OK))
+		SKIP_ALL("migratepages (numactl) is not in the image");
+	pagemig_report_init(&rep);
+	/* pages shared with us (libraries, copy-on-write) stay for both tools without MOVE_ALL */
+	long ret = pagemig_move_process(pid, 1, NULL, &rep);
+	CHECK(ret >= 0);
+	CHECK_EQ(ret, rep.by_outcome[PAGEMIG_OUT_SHARED]);
+	numa_maps_counts(pid, buf, ours);
+	pagemig_report_print(stdout, &rep, "  pagemig_move_process");
+
+	CHECK_EQ(run_migratepages(pid, 1, 0), 0);
+	CHECK_EQ(run_migratepages(pid, 0, 1), 0);
+	numa_maps_counts(pid, buf, theirs);
+	printf("  buffer pages per node: pagemig %ld/%ld, migratepages %ld/%ld (node 0/1)\n",
+	       ours[0], ours[1], theirs[0], theirs[1]);
+	for (int node = 0; node < 4; node++)
+		CHECK_EQ(ours[node], theirs[node]);
+	CHECK_EQ(ours[1], (long)(BYTES / ps));
+	CHECK_EQ(finish(pid, fd), 0);
+}
+
+int main(void)
+{
+	static const struct check_test tests[] = {
+		CHECK_TEST(test_by_pid),
+		CHECK_TEST(test_exits_part_way),
+		CHECK_TEST(test_pid_reuse_refused),
+		CHECK_TEST(test_agrees_with_migratepages),
+	};
+
+	lab_need_nodes(2);
+	return check_run(tests, 4);
+}
