@@ -13,6 +13,10 @@ packages=(
 	numactl
 	# NUMA lab: guest kernel comes from the archive via apt-get download (tests/lab)
 	qemu-system-x86 busybox-static cpio kmod
+	# service integration: systemd.pc and systemd-analyze (unit dirs, verify, security), procps
+	# (/bin/kill of ExecReload=, checked by verify), mandoc (man page lint), file and dpkg-dev
+	# (CPack's DEB generator: shlibdeps), debootstrap (the lab's Debian root with systemd)
+	systemd procps mandoc file dpkg-dev debootstrap
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * One policy cycle: refresh the topology, find the processes the rules manage, drain the
+ * sampler, ask where the sampled pages are, let the policy engine plan, hand the plan to the
+ * executor. Everything here may fail for one process without stopping the others.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pagemigd.h"
+#include "procs.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+bool pagemigd_observing(const struct pagemigd *d)
+{
+	return d->force_observe || d->cfg.mode == PAGEMIG_MODE_OBSERVE;
+}
+
+/* ---- topology ------------------------------------------------------------------------------ */
+
+/* CPUs or memory went on- or offline: the lists in sysfs changed. */
+static bool online_changed(struct pagemigd *d)
+{
+	static const char *const files[] = {"/sys/devices/system/node/has_memory",
+					    "/sys/devices/system/cpu/online"};
+	char sig[256] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "re");
+
+		if (!f)
+			continue;
+		if (fgets(sig + used, (int)(sizeof(sig) - used), f))
+			used = strlen(sig);
+		fclose(f);
+	}
+	if (!strcmp(sig, d->online_sig))
+		return false;
+	snprintf(d->online_sig, sizeof(d->online_sig), "%s", sig);
+	return true;
+}
+
+static void refresh_topology(struct pagemigd *d)
+{
+	int err;
+
+	if (online_changed(d) && d->cycles) {
+		struct pagemig_topology t;
+
+		err = pagemig_topology_load(&t);
+		if (err)
+			log_errno(LOG_WARNING, err, "CPUs or memory went on- or offline, but "
+						    "reading the topology again failed");
+		else {
+			t.generation = d->topo.generation + 1;
+			d->topo = t;
+			log_notice("CPUs or memory went on- or offline: %d nodes, %d with memory",
+				   t.nr_nodes, t.nr_memory);
+		}
+		return;
+	}
+	err = pagemig_topology_refresh_free(&d->topo);
+	if (err)
+		log_errno(LOG_DEBUG, err, "reading free memory per node");
+}
+
+/* ---- managed processes --------------------------------------------------------------------- */
+
+static struct managed *find_proc(struct pagemigd *d, pid_t pid)
+{
+	size_t lo = 0, hi = d->n_procs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (d->procs[mid].pid == pid)
+			return &d->procs[mid];
+		if (d->procs[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void release(struct pagemigd *d, struct managed *m)
+{
+	if (d->sampler)
+		pagemig_sampler_unmanage(d->sampler, m->pid);
+	pagemig_policy_history_forget(d->history, m->pid);
+	if (m->pidfd >= 0)
+		close(m->pidfd);
+	m->pidfd = -1;
+}
+
+void pagemigd_unmanage_all(struct pagemigd *d)
+{
+	for (size_t i = 0; i < d->n_procs; i++)
+		release(d, &d->procs[i]);
+	d->n_procs = 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct managed *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* Start managing p under rule; appended unsorted, sorted after the scan. */
+static void adopt(struct pagemigd *d, const struct proc_info *p, int rule)
+{
+	struct managed *m;
+	int fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+
+	if (fd < 0)
+		return; /* gone already */
+	if (d->n_procs == d->cap_procs) {
+		size_t cap = d->cap_procs ? d->cap_procs * 2 : 64;
+		struct managed *n = realloc(d->procs, cap * sizeof(*n));
+
+		if (!n) {
+			close(fd);
+			return;
+		}
+		d->procs = n;
+		d->cap_procs = cap;
+	}
+	m = &d->procs[d->n_procs++];
+	memset(m, 0, sizeof(*m));
+	m->pid = p->pid;
+	m->pidfd = fd;
+	m->start_time = p->start_time;
+	m->rule = rule;
+	m->seen = true;
+	m->home_node = -1;
+	m->since_ms = mono_ms();
+	snprintf(m->comm, sizeof(m->comm), "%s", p->comm);
+	m->mems_allowed = p->mems_allowed & pagemig_topology_memory_mask(&d->topo);
+	m->policy_nodes = procs_policy_nodes("/proc", p->pid, pagemig_topology_memory_mask(&d->topo));
+	m->rss_pages = p->rss_bytes / (uint64_t)sysconf(_SC_PAGESIZE);
+	if (d->sampler) {
+		int err = pagemig_sampler_manage(d->sampler, p->pid);
+
+		if (err)
+			log_errno(LOG_WARNING, err, "sampling process %d (%s)", (int)p->pid, p->comm);
+	}
+	log_msg(LOG_INFO,
+		&(struct log_fields){.policy = d->cfg.rules[rule].name, .pid = p->pid, .node = -1,
+				     .pages = -1},
+		"managing process %d (%s) with policy '%s' (%s)", (int)p->pid, p->comm,
+		d->cfg.rules[rule].name, pagemig_policy_type_name(d->cfg.rules[rule].type));
+}
+
+/* Find the processes the rules manage; drop those gone or no longer matched. */
+static void scan_processes(struct pagemigd *d)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	pid_t self = getpid();
+	size_t known = d->n_procs;
+
+	for (size_t i = 0; i < d->n_procs; i++)
+		d->procs[i].seen = false;
+	while (dir && (de = readdir(dir))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		struct proc_info p;
+		struct managed *m;
+		int rule;
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		if (procs_read("/proc", (pid_t)pid, &p))
+			continue;
+		rule = procs_match(d->cfg.rules, d->cfg.n_rules, &p);
+		if (rule >= 0 && d->cfg.rules[rule].type == PAGEMIG_POLICY_IGNORE)
+			rule = -1;
+		m = known ? find_proc(d, (pid_t)pid) : NULL;
+		if (m && m->pidfd >= 0 && (m->start_time != p.start_time || m->rule != rule))
+			release(d, m); /* a new process under that pid, or another rule: start over */
+		if (m && m->pidfd >= 0) {
+			m->seen = true;
+			m->rss_pages = p.rss_bytes / (uint64_t)sysconf(_SC_PAGESIZE);
+			m->mems_allowed = p.mems_allowed & pagemig_topology_memory_mask(&d->topo);
+			continue;
+		}
+		if (rule >= 0)
+			adopt(d, &p, rule);
+	}
+	if (dir)
+		closedir(dir);
+
+	/* drop what was not seen (exited) or released above */
+	size_t w = 0;
+	for (size_t i = 0; i < d->n_procs; i++) {
+		struct managed *m = &d->procs[i];
+
+		if (!m->seen || m->pidfd < 0) {
+			if (m->pidfd >= 0) {
+				log_msg(LOG_INFO,
+					&(struct log_fields){.pid = m->pid, .node = -1, .pages = -1},
+					"process %d (%s) exited", (int)m->pid, m->comm);
+				release(d, m);
+			}
+			continue;
+		}
+		d->procs[w++] = *m;
+	}
+	d->n_procs = w;
+	qsort(d->procs, d->n_procs, sizeof(*d->procs), cmp_pid);
+}
+
+/* ---- residence of sampled pages ------------------------------------------------------------ */
+
+static int grow_resident(struct pagemigd *d, size_t n)
+{
+	int16_t *r;
+
+	if (n <= d->cap_resident)
+		return 0;
+	r = realloc(d->resident, n * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	d->resident = r;
+	d->cap_resident = n;
+	return 0;
+}
+
+/* Ask where the distinct pages of one process's snapshot entries are. */
+static void query_residence(struct pagemigd *d, struct managed *m,
+			    const struct pagemig_page_score *pages, size_t n, int16_t *out)
+{
+	enum { CHUNK = 1024 };
+	void *addr[CHUNK];
+	int st[CHUNK];
+	size_t first[CHUNK];
+	size_t i = 0;
+
+	memset(m->pages_on, 0, sizeof(m->pages_on));
+	m->pages_known = 0;
+	while (i < n) {
+		size_t k = 0;
+
+		/* entries of one page are adjacent (sorted by page, then node) */
+		while (i < n && k < CHUNK) {
+			first[k] = i;
+			addr[k++] = (void *)(uintptr_t)pages[i].page;
+			uint64_t pg = pages[i].page;
+			while (i < n && pages[i].page == pg)
+				i++;
+		}
+		if (pagemig_query(m->pid, k, addr, st) < 0)
+			for (size_t j = 0; j < k; j++)
+				st[j] = -1;
+		for (size_t j = 0; j < k; j++) {
+			size_t end = j + 1 < k ? first[j + 1] : i;
+			int16_t node = st[j] >= 0 && st[j] < PAGEMIG_TOPO_MAX_NODES ? (int16_t)st[j]
+										     : -1;
+
+			for (size_t e = first[j]; e < end; e++)
+				out[e] = node;
+			if (node >= 0) {
+				m->pages_on[node]++;
+				m->pages_known++;
+			}
+		}
+	}
+}
+
+/* Local-access share and home node of a process from its snapshot entries and residence. */
+static void summarise(struct managed *m, const struct pagemig_page_score *pages, size_t n,
+		      const int16_t *res, const struct pagemig_oncpu_score *oncpu, size_t n_oncpu)
+{
+	double local = 0, total = 0, best = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (res[i] < 0 || pages[i].node == PAGEMIG_SAMPLER_NODE_UNKNOWN)
+			continue;
+		total += pages[i].score;
+		if (pages[i].node == (uint16_t)res[i])
+			local += pages[i].score;
+	}
+	m->local_share = total > 0 ? local / total : -1;
+	m->home_node = -1;
+	for (size_t i = 0; i < n_oncpu; i++)
+		if (oncpu[i].score > best) {
+			best = oncpu[i].score;
+			m->home_node = (int)oncpu[i].node;
+		}
+}
+
+/* Build the policy input: one entry per managed process with its slice of the snapshot. */
+static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap)
+{
+	size_t p = 0, o = 0;
+	double local = 0, total = 0;
+	struct pagemig_policy_proc *pin = realloc(d->pin, (d->n_procs + 1) * sizeof(*pin));
+	int err;
+
+	if (!pin)
+		return -ENOMEM;
+	d->pin = pin;
+	err = grow_resident(d, snap ? snap->n_pages + 1 : 1);
+	if (err)
+		return err;
+	for (size_t i = 0; i < d->n_procs; i++) {
+		struct managed *m = &d->procs[i];
+		size_t p0, o0;
+
+		/* the snapshot is sorted by tgid; so are the managed processes */
+		while (snap && p < snap->n_pages && snap->pages[p].tgid < (uint32_t)m->pid)
+			p++;
+		p0 = p;
+		while (snap && p < snap->n_pages && snap->pages[p].tgid == (uint32_t)m->pid)
+			p++;
+		while (snap && o < snap->n_oncpu && snap->oncpu[o].tgid < (uint32_t)m->pid)
+			o++;
+		o0 = o;
+		while (snap && o < snap->n_oncpu && snap->oncpu[o].tgid == (uint32_t)m->pid)
+			o++;
+		pin[i] = (struct pagemig_policy_proc){
+			.tgid = m->pid,
+			.rule = m->rule,
+			.mems_allowed = m->mems_allowed,
+			.policy_nodes = m->policy_nodes,
+			.rss_pages = m->rss_pages,
+			.pages = snap ? snap->pages + p0 : NULL,
+			.n_pages = p - p0,
+			.resident = d->resident + p0,
+			.oncpu = snap ? snap->oncpu + o0 : NULL,
+			.n_oncpu = o - o0,
+		};
+		query_residence(d, m, pin[i].pages, pin[i].n_pages, d->resident + p0);
+		summarise(m, pin[i].pages, pin[i].n_pages, pin[i].resident, pin[i].oncpu,
+			  pin[i].n_oncpu);
+		if (m->local_share >= 0) {
+			local += m->local_share * (double)m->pages_known;
+			total += (double)m->pages_known;
+		}
+	}
+	d->local_share = total > 0 ? local / total : -1;
+	return 0;
+}
+
+int pagemigd_cycle(struct pagemigd *d)
+{
+	const struct pagemig_snapshot *snap = NULL;
+	struct pagemig_policy_config pc;
+	struct pagemig_policy_input in;
+	uint64_t t0 = mono_ns();
+	int err;
+
+	refresh_topology(d);
+	scan_processes(d);
+	if (d->sampler) {
+		err = pagemig_sampler_drain(d->sampler, &snap);
+		if (err)
+			log_errno(LOG_WARNING, err, "draining the sampler");
+	}
+	err = build_input(d, snap);
+	if (err)
+		return log_errno(LOG_ERR, err, "preparing the policy input");
+
+	pagemig_config_policy(&d->cfg, &pc);
+	in = (struct pagemig_policy_input){
+		.topo = &d->topo,
+		.cfg = &pc,
+		.procs = d->pin,
+		.n_procs = d->n_procs,
+		.history = d->history,
+		.now_ms = mono_ms(),
+		.interval_ms = d->cfg.interval_ms,
+		.numa_balancing = snap && snap->numa_balancing,
+		.page_size = (uint32_t)sysconf(_SC_PAGESIZE),
+	};
+	err = pagemig_policy_plan(&in, &d->plan);
+	if (err)
+		return log_errno(LOG_ERR, err, "planning");
+	if (d->topo.nr_memory < 2)
+		d->plan.n_moves = 0; /* nothing to place; said at start */
+	if (!d->paused)
+		err = executor_submit(d->exec, &d->plan, pagemigd_observing(d), mono_ms());
+	d->cycles++;
+	d->last_cycle_ns = mono_ns() - t0;
+	if (err)
+		return log_errno(LOG_ERR, err, "handing the plan to the executor");
+	if (d->plan.n_moves)
+		log_msg(LOG_INFO, NULL, "cycle %llu: %zu processes, %zu pages planned%s",
+			(unsigned long long)d->cycles, d->n_procs, d->plan.n_moves,
+			pagemigd_observing(d) ? " (observe mode: not moved)" : "");
+	return 0;
+}

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "executor.h"
+#include "log.h"
+
+/* Pages handed to the library at once: one slice of work. */
+#define GROUP_MAX 2048
+
+struct executor {
+	exec_lookup_fn lookup;
+	void *ctx;
+	struct pagemig_policy_history *history;
+	struct pagemig_opts opts;
+	uint64_t rate;
+	const struct pagemig_policy_rule *rules;
+	size_t n_rules;
+	/* pending work: the plan's moves sorted into groups */
+	struct pagemig_plan_move *moves;
+	size_t n, pos, cap;
+	bool observe;
+	/* pacing since submit */
+	uint64_t start_ms;
+	uint64_t bytes_done;
+	/* scratch for one group */
+	void *pages[GROUP_MAX];
+	int nodes[GROUP_MAX];
+	int status[GROUP_MAX];
+	struct pagemig_page_detail details[GROUP_MAX];
+	struct exec_counters counters;
+	struct exec_decision ring[EXEC_HISTORY];
+	uint64_t seq;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct executor *executor_new(exec_lookup_fn lookup, void *ctx,
+			      struct pagemig_policy_history *history)
+{
+	struct executor *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->lookup = lookup;
+	e->ctx = ctx;
+	e->history = history;
+	e->opts.sz = sizeof(e->opts);
+	return e;
+}
+
+void executor_free(struct executor *e)
+{
+	if (!e)
+		return;
+	free(e->moves);
+	free(e);
+}
+
+void executor_configure(struct executor *e, const struct pagemig_opts *opts, uint64_t rate,
+			const struct pagemig_policy_rule *rules, size_t n_rules)
+{
+	e->opts = *opts;
+	e->opts.sz = sizeof(e->opts);
+	e->rate = rate;
+	e->rules = rules;
+	e->n_rules = n_rules;
+}
+
+/* Groups: one process, one reason, one source and target node; hottest pages first. */
+static int cmp_move(const void *a, const void *b)
+{
+	const struct pagemig_plan_move *x = a, *y = b;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	if (x->reason != y->reason)
+		return x->reason < y->reason ? -1 : 1;
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	if (x->to != y->to)
+		return x->to < y->to ? -1 : 1;
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return x->page < y->page ? -1 : (x->page > y->page);
+}
+
+int executor_submit(struct executor *e, const struct pagemig_plan *plan, bool observe,
+		    uint64_t now_ms)
+{
+	if (plan->n_moves > e->cap) {
+		struct pagemig_plan_move *m = realloc(e->moves, plan->n_moves * sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		e->moves = m;
+		e->cap = plan->n_moves;
+	}
+	memcpy(e->moves, plan->moves, plan->n_moves * sizeof(*e->moves));
+	e->n = plan->n_moves;
+	e->pos = 0;
+	e->observe = observe;
+	e->start_ms = now_ms;
+	e->bytes_done = 0;
+	qsort(e->moves, e->n, sizeof(*e->moves), cmp_move);
+	return 0;
+}
+
+void executor_cancel(struct executor *e)
+{
+	e->n = e->pos = 0;
+}
+
+uint64_t executor_pending(const struct executor *e)
+{
+	return e->n - e->pos;
+}
+
+static struct exec_decision *new_decision(struct executor *e, const struct pagemig_plan_move *m,
+					  const char *comm)
+{
+	struct exec_decision *d = &e->ring[e->seq % EXEC_HISTORY];
+
+	memset(d, 0, sizeof(*d));
+	d->seq = ++e->seq;
+	d->time_ms = real_ms();
+	d->pid = m->tgid;
+	d->reason = m->reason;
+	d->from = m->from;
+	d->to = m->to;
+	d->observe = e->observe;
+	if (comm)
+		snprintf(d->comm, sizeof(d->comm), "%s", comm);
+	if (m->rule < e->n_rules)
+		snprintf(d->rule, sizeof(d->rule), "%s", e->rules[m->rule].name);
+	e->counters.decisions++;
+	return d;
+}
+
+/* Where most of the group's failures backed out. */
+static void summarise_failures(struct executor *e, size_t n, struct exec_decision *d)
+{
+	unsigned long by_step[PAGEMIG_STEP__COUNT] = {0};
+	enum pagemig_outcome outcome_of[PAGEMIG_STEP__COUNT] = {0};
+	size_t best = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct pagemig_class *c = &e->details[i].final;
+
+		if (c->success)
+			continue;
+		by_step[c->step]++;
+		outcome_of[c->step] = c->outcome;
+	}
+	for (size_t s = 1; s < PAGEMIG_STEP__COUNT; s++)
+		if (by_step[s] > by_step[best])
+			best = s;
+	d->failed_step = (enum pagemig_step)best;
+	d->failed_outcome = outcome_of[best];
+}
+
+/* Run one group (or its first GROUP_MAX pages). */
+static void run_group(struct executor *e)
+{
+	const struct pagemig_plan_move *first = &e->moves[e->pos];
+	struct pagemig_report rep;
+	struct pagemig_opts o = e->opts;
+	struct exec_decision *d;
+	const char *comm = NULL;
+	size_t n = 0;
+	long ret;
+	int pidfd;
+
+	while (e->pos + n < e->n && n < GROUP_MAX) {
+		const struct pagemig_plan_move *m = &e->moves[e->pos + n];
+
+		if (m->tgid != first->tgid || m->reason != first->reason ||
+		    m->from != first->from || m->to != first->to)
+			break;
+		e->pages[n] = (void *)(uintptr_t)m->page;
+		e->nodes[n] = m->to;
+		n++;
+	}
+	pidfd = e->lookup(e->ctx, first->tgid, &comm);
+	d = new_decision(e, first, comm);
+	d->planned = (uint32_t)n;
+	e->counters.pages_planned += n;
+	if (e->observe || pidfd < 0) {
+		if (pidfd < 0) {
+			d->call_error = -ESRCH;
+			e->counters.proc_gone++;
+		}
+		e->pos += n;
+		return;
+	}
+
+	o.flags |= PAGEMIG_PIDFD;
+	o.pidfd = pidfd;
+	o.details = e->details;
+	pagemig_report_init(&rep);
+	ret = pagemig_move(first->tgid, n, e->pages, e->nodes, e->status, &o, &rep);
+	e->pos += n;
+	e->counters.calls += rep.calls;
+	e->counters.retries += rep.retries;
+	if (rep.max_call_ns > e->counters.max_call_ns)
+		e->counters.max_call_ns = rep.max_call_ns;
+	if (ret < 0) {
+		d->call_error = (int)ret;
+		e->counters.proc_gone += ret == -ESRCH;
+		log_msg(LOG_DEBUG,
+			&(struct log_fields){.policy = d->rule, .pid = d->pid, .node = d->to,
+					     .pages = (long)n, .err = (int)-ret},
+			"moving %zu pages of %d (%s) to node %d failed: %s", n, (int)d->pid,
+			d->comm, d->to, strerror((int)-ret));
+		/* what ran before the failure still counts below */
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct pagemig_class *c = &e->details[i].final;
+
+		if (e->status[i] == e->nodes[i]) {
+			d->moved++;
+			pagemig_policy_history_moved(e->history, first->tgid,
+						     (uint64_t)(uintptr_t)e->pages[i], first->from,
+						     first->to, mono_ms());
+		} else if (ret >= 0 || e->status[i] != -ECANCELED) {
+			d->failed++;
+			e->counters.by_outcome[c->outcome]++;
+			e->counters.by_step[c->step]++;
+		}
+	}
+	if (d->failed)
+		summarise_failures(e, n, d);
+	e->counters.pages_moved += d->moved;
+	e->counters.pages_failed += d->failed;
+	e->counters.bytes_moved += rep.bytes_moved;
+	e->counters.moved_by_reason[d->reason] += d->moved;
+	if (d->from >= 0 && d->from < PAGEMIG_TOPO_MAX_NODES && d->to >= 0 &&
+	    d->to < PAGEMIG_TOPO_MAX_NODES)
+		e->counters.moved_from_to[d->from][d->to] += d->moved;
+	e->bytes_done += (uint64_t)n * (uint64_t)sysconf(_SC_PAGESIZE);
+	if (d->moved || d->failed)
+		log_msg(d->failed ? LOG_INFO : LOG_DEBUG,
+			&(struct log_fields){.policy = d->rule,
+					     .pid = d->pid,
+					     .node = d->to,
+					     .pages = d->moved,
+					     .err = 0,
+					     .step = d->failed ? pagemig_step_info(d->failed_step)->label
+							       : NULL},
+			"%s: moved %u of %u pages of %d (%s) node %d -> %d (%s)%s%s", d->rule,
+			d->moved, d->planned, (int)d->pid, d->comm, d->from, d->to,
+			pagemig_move_reason_name(d->reason), d->failed ? "; failures backed out at "
+								       : "",
+			d->failed ? pagemig_step_info(d->failed_step)->label : "");
+}
+
+int executor_step(struct executor *e, unsigned int slice_ms)
+{
+	uint64_t t0 = mono_ms();
+
+	while (e->pos < e->n) {
+		if (e->rate && !e->observe) {
+			/* a small burst allowance, then the configured rate */
+			uint64_t allowed_ms = e->bytes_done * 1000 / e->rate;
+			uint64_t elapsed = mono_ms() - e->start_ms;
+
+			if (allowed_ms > elapsed + 100)
+				return (int)(allowed_ms - elapsed - 100);
+		}
+		run_group(e);
+		if (mono_ms() - t0 >= slice_ms)
+			return e->pos < e->n ? 0 : -1;
+	}
+	return -1;
+}
+
+const struct exec_counters *executor_counters(const struct executor *e)
+{
+	return &e->counters;
+}
+
+const struct exec_decision *executor_history(const struct executor *e, size_t i, size_t *n)
+{
+	size_t have = e->seq < EXEC_HISTORY ? e->seq : EXEC_HISTORY;
+
+	if (n)
+		*n = have;
+	if (i >= have)
+		return NULL;
+	return &e->ring[(e->seq - have + i) % EXEC_HISTORY];
+}

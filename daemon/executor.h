@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The executor: runs the policy engine's plan through libpagemig, a slice at a time so the
+ * daemon's loop stays responsive, paced to the configured rate, with a pidfd per process so a
+ * reused pid is never moved. It keeps counters and a bounded history of decisions.
+ */
+#ifndef PAGEMIG_DAEMON_EXECUTOR_H
+#define PAGEMIG_DAEMON_EXECUTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pagemig/pagemig.h"
+#include "policy.h"
+
+#define EXEC_HISTORY 1024
+
+/* One decision: a group of pages of one process moved for one reason from one node to another. */
+struct exec_decision {
+	uint64_t seq;
+	uint64_t time_ms; /* CLOCK_REALTIME, for humans */
+	pid_t pid;
+	char comm[16];
+	char rule[PAGEMIG_RULE_NAME_MAX];
+	uint8_t reason; /* enum pagemig_move_reason */
+	int16_t from, to;
+	uint32_t planned, moved, failed;
+	int call_error;			   /* -errno when the move failed as a whole */
+	enum pagemig_step failed_step;	   /* where most failures backed out */
+	enum pagemig_outcome failed_outcome; /* their outcome */
+	bool observe;			   /* observe mode: planned, not moved */
+};
+
+struct exec_counters {
+	uint64_t decisions;
+	uint64_t pages_planned;
+	uint64_t pages_moved;
+	uint64_t pages_failed;
+	uint64_t bytes_moved;
+	uint64_t calls;
+	uint64_t retries;
+	uint64_t proc_gone; /* groups dropped: the process exited or its pid was reused */
+	uint64_t by_outcome[PAGEMIG_OUT__COUNT];
+	uint64_t by_step[PAGEMIG_STEP__COUNT];
+	uint64_t moved_by_reason[PAGEMIG_REASON__COUNT];
+	uint64_t moved_from_to[PAGEMIG_TOPO_MAX_NODES][PAGEMIG_TOPO_MAX_NODES];
+	uint64_t max_call_ns;
+};
+
+/* How the executor finds a managed process: its pidfd (-1 when no longer managed), comm, and the
+ * name of its rule. */
+typedef int (*exec_lookup_fn)(void *ctx, pid_t tgid, const char **comm);
+
+struct executor;
+
+struct executor *executor_new(exec_lookup_fn lookup, void *ctx,
+			      struct pagemig_policy_history *history);
+void executor_free(struct executor *e);
+
+/* Library options for every move (pages per call, latency budget, retries); the pidfd fields
+ * are the executor's. rate_bytes_per_s paces the executor itself (0 = no pacing). */
+void executor_configure(struct executor *e, const struct pagemig_opts *opts,
+			uint64_t rate_bytes_per_s, const struct pagemig_policy_rule *rules,
+			size_t n_rules);
+
+/* Replace the pending work with this plan (the moves are copied). In observe mode nothing moves:
+ * each group is recorded as an observed decision. */
+int executor_submit(struct executor *e, const struct pagemig_plan *plan, bool observe,
+		    uint64_t now_ms);
+
+/* Drop pending work (pause, stop). */
+void executor_cancel(struct executor *e);
+
+/* Pending pages. */
+uint64_t executor_pending(const struct executor *e);
+
+/* Run moves until slice_ms has passed or pacing says wait. Returns the milliseconds until it
+ * wants to run again (0 = now, -1 = nothing pending). */
+int executor_step(struct executor *e, unsigned int slice_ms);
+
+const struct exec_counters *executor_counters(const struct executor *e);
+
+/* Decisions, newest last: *n set to how many (at most EXEC_HISTORY). Index 0 is the oldest. */
+const struct exec_decision *executor_history(const struct executor *e, size_t i, size_t *n);
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pagemigd's state, shared by its main loop (pagemigd.c), its cycle (cycle.c) and its control
+ * commands (commands.c). */
+#ifndef PAGEMIG_DAEMON_PAGEMIGD_H
+#define PAGEMIG_DAEMON_PAGEMIGD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "control.h"
+#include "executor.h"
+#include "policy.h"
+#include "sampler.h"
+#include "topology.h"
+
+/* A process the daemon manages: matched by a rule that is not "ignore". */
+struct managed {
+	pid_t pid;
+	int pidfd;	     /* held while managed: moves are refused once it names another process */
+	uint64_t start_time; /* from /proc/PID/stat: a new process under an old pid is a new entry */
+	int rule;
+	char comm[16];
+	uint64_t mems_allowed;
+	uint64_t policy_nodes;
+	uint64_t rss_pages;
+	uint64_t since_ms;
+	bool seen; /* found by the latest scan */
+	/* from the latest cycle */
+	uint64_t pages_known;	 /* sampled pages with a known residence */
+	uint64_t pages_on[PAGEMIG_TOPO_MAX_NODES]; /* sampled pages resident per node */
+	double local_share;	 /* access score on the node holding the page / all score */
+	int home_node;		 /* where it ran most (-1 unknown) */
+	/* since managed: pages moved onto their target / not (commands.c accounts them) */
+	uint64_t pages_moved, pages_failed;
+};
+
+struct pagemigd {
+	/* configuration */
+	char config_path[4096];
+	const char *socket_override;
+	bool force_observe;
+	bool foreground;
+	struct pagemig_config cfg;
+	/* machine */
+	struct pagemig_topology topo;
+	char online_sig[256]; /* /sys node and CPU online lists: a change reloads the topology */
+	/* parts */
+	struct pagemig_sampler *sampler;
+	struct pagemig_policy_history *history;
+	struct executor *exec;
+	struct control_server *ctl;
+	struct commands_state *cmds; /* manual moves, accounting, metrics outputs (commands.c) */
+	int epfd, sigfd, timerfd, watchdogfd;
+	/* managed processes, sorted by pid */
+	struct managed *procs;
+	size_t n_procs, cap_procs;
+	/* the cycle */
+	struct pagemig_plan plan;
+	struct pagemig_policy_proc *pin;   /* policy input, one per managed process */
+	int16_t *resident;		   /* residence of each snapshot entry */
+	size_t cap_resident;
+	uint64_t cycles;
+	uint64_t last_cycle_ns;
+	uint64_t start_ms;
+	bool paused;
+	bool stopping;
+	double local_share; /* over every managed process */
+	char status_line[256];
+};
+
+/* The mode in force: observe when configured or forced on the command line. */
+bool pagemigd_observing(const struct pagemigd *d);
+
+/* One policy cycle: topology, process scan, sampler drain, residence, plan, submit. */
+int pagemigd_cycle(struct pagemigd *d);
+
+/* Stop managing every process (on exit or when the sampler goes away). */
+void pagemigd_unmanage_all(struct pagemigd *d);
+
+/* Reload the configuration file (SIGHUP, pagemigctl reload). Returns 0, or -errno when the file
+ * has errors or cannot be read: the running configuration then stays. */
+int pagemigd_reload(struct pagemigd *d);
+
+/* The control commands (status, ...), NULL-terminated. */
+extern const struct control_command pagemigd_commands[];
+
+#endif

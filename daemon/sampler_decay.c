@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Snapshot arithmetic: exponential decay of per-page and on-CPU scores. Pure functions (no
+ * allocation, no system calls) so that the unit tests can check them number by number.
+ *
+ * A score is the sum over past intervals of the weight sampled in each, times factor^age, with
+ * factor = 2^(-interval / half_life). Decaying by elapsed time rather than by drain count keeps
+ * scores comparable when drains come late.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sampler_internal.h"
+
+double pagemig_decay_factor(uint64_t interval_ns, uint64_t half_life_ns)
+{
+	if (!interval_ns)
+		return 1.0;
+	if (!half_life_ns)
+		return 0.0;
+	return exp2(-(double)interval_ns / (double)half_life_ns);
+}
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* Order of page entries and samples: tgid, page, node, source. */
+static int cmp_key(uint32_t tgid_a, uint64_t page_a, uint16_t node_a, uint8_t src_a,
+		   uint32_t tgid_b, uint64_t page_b, uint16_t node_b, uint8_t src_b)
+{
+	int c;
+
+	if ((c = cmp_u64(tgid_a, tgid_b)) || (c = cmp_u64(page_a, page_b)) ||
+	    (c = cmp_u64(node_a, node_b)))
+		return c;
+	return cmp_u64(src_a, src_b);
+}
+
+static int cmp_sample(const void *a, const void *b)
+{
+	const struct pagemig_access_key *x = &((const struct pagemig_access_sample *)a)->key;
+	const struct pagemig_access_key *y = &((const struct pagemig_access_sample *)b)->key;
+
+	return cmp_key(x->tgid, x->page, x->node, x->source, y->tgid, y->page, y->node, y->source);
+}
+
+static int cmp_score_key(const void *a, const void *b)
+{
+	const struct pagemig_page_score *x = a, *y = b;
+
+	return cmp_key(x->tgid, x->page, x->node, x->source, y->tgid, y->page, y->node, y->source);
+}
+
+/* Highest score first; equal scores in key order, so the later key is dropped first. */
+static int cmp_score_rank(const void *a, const void *b)
+{
+	const struct pagemig_page_score *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return cmp_score_key(a, b);
+}
+
+static int cmp_oncpu(const void *a, const void *b)
+{
+	const struct pagemig_oncpu_key *x = &((const struct pagemig_oncpu_sample *)a)->key;
+	const struct pagemig_oncpu_key *y = &((const struct pagemig_oncpu_sample *)b)->key;
+	int c = cmp_u64(x->tgid, y->tgid);
+
+	return c ? c : cmp_u64(x->node, y->node);
+}
+
+static size_t index_size(size_t cap)
+{
+	size_t n = 1;
+
+	while (n < 2 * cap)
+		n <<= 1;
+	return n;
+}
+
+size_t pagemig_access_table_footprint(size_t cap)
+{
+	return cap * sizeof(struct pagemig_access_sample) + index_size(cap) * sizeof(uint32_t);
+}
+
+int pagemig_access_table_init(struct pagemig_access_table *t, size_t cap)
+{
+	size_t idx = index_size(cap);
+
+	memset(t, 0, sizeof(*t));
+	if (!cap || cap > UINT32_MAX / 4)
+		return -EINVAL;
+	t->v = malloc(cap * sizeof(*t->v));
+	t->index = malloc(idx * sizeof(*t->index));
+	if (!t->v || !t->index) {
+		pagemig_access_table_free(t);
+		return -ENOMEM;
+	}
+	t->cap = cap;
+	t->mask = idx - 1;
+	memset(t->index, 0xff, idx * sizeof(*t->index));
+	return 0;
+}
+
+void pagemig_access_table_free(struct pagemig_access_table *t)
+{
+	free(t->v);
+	free(t->index);
+	memset(t, 0, sizeof(*t));
+}
+
+void pagemig_access_table_reset(struct pagemig_access_table *t)
+{
+	memset(t->index, 0xff, (t->mask + 1) * sizeof(*t->index));
+	t->n = 0;
+}
+
+static size_t key_hash(uint64_t page, uint32_t tgid, uint16_t node, uint8_t source)
+{
+	uint64_t h = (page >> 12) * UINT64_C(0x9e3779b97f4a7c15);
+
+	h ^= ((uint64_t)tgid << 24) ^ ((uint64_t)node << 8) ^ source;
+	h ^= h >> 29;
+	h *= UINT64_C(0xbf58476d1ce4e5b9);
+	h ^= h >> 32;
+	return (size_t)h;
+}
+
+bool pagemig_access_table_add(struct pagemig_access_table *t, const struct pagemig_access_record *r)
+{
+	size_t pos = key_hash(r->page, r->tgid, r->node, r->source) & t->mask;
+	struct pagemig_access_sample *e;
+
+	for (;;) {
+		uint32_t i = t->index[pos];
+
+		if (i == UINT32_MAX)
+			break;
+		e = &t->v[i];
+		if (e->key.page == r->page && e->key.tgid == r->tgid && e->key.node == r->node &&
+		    e->key.source == r->source) {
+			e->val.weight += r->weight;
+			e->val.events++;
+			e->val.writes += r->write;
+			return true;
+		}
+		pos = (pos + 1) & t->mask;
+	}
+	if (t->n == t->cap)
+		return false;
+	t->index[pos] = (uint32_t)t->n;
+	e = &t->v[t->n++];
+	memset(e, 0, sizeof(*e));
+	e->key.page = r->page;
+	e->key.tgid = r->tgid;
+	e->key.node = r->node;
+	e->key.source = r->source;
+	e->val.weight = r->weight;
+	e->val.events = 1;
+	e->val.writes = r->write;
+	return true;
+}
+
+void pagemig_access_sort(struct pagemig_access_sample *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_sample);
+}
+
+void pagemig_oncpu_sort(struct pagemig_oncpu_sample *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_oncpu);
+}
+
+struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score *prev, size_t nprev,
+						const struct pagemig_access_sample *fresh,
+						size_t nfresh, double factor, double min_score,
+						size_t cap, struct pagemig_page_score *out)
+{
+	struct pagemig_decay_result r = {0};
+	size_t i = 0, j = 0;
+
+	while (i < nprev || j < nfresh) {
+		struct pagemig_page_score e;
+		int c;
+
+		if (i == nprev)
+			c = 1;
+		else if (j == nfresh)
+			c = -1;
+		else
+			c = cmp_key(prev[i].tgid, prev[i].page, prev[i].node, prev[i].source,
+				    fresh[j].key.tgid, fresh[j].key.page, fresh[j].key.node,
+				    fresh[j].key.source);
+
+		if (c < 0) {
+			/* Not sampled this interval: decays. */
+			e = prev[i++];
+			e.score *= factor;
+			e.weight = 0;
+			e.events = 0;
+			e.idle++;
+		} else {
+			const struct pagemig_access_key *k = &fresh[j].key;
+
+			memset(&e, 0, sizeof(e));
+			e.page = k->page;
+			e.tgid = k->tgid;
+			e.node = k->node;
+			e.source = k->source;
+			if (c == 0)
+				e.score = prev[i++].score * factor;
+			/* A key can come twice when the kernel re-created an entry while it was
+			 * being drained: one sample set, summed. */
+			do {
+				e.weight += fresh[j].val.weight;
+				e.events += fresh[j].val.events;
+				j++;
+			} while (j < nfresh && !cmp_sample(&fresh[j - 1], &fresh[j]));
+			e.score += (double)e.weight;
+		}
+		if (e.score < min_score || e.score == 0) {
+			r.forgotten++;
+			continue;
+		}
+		out[r.n++] = e;
+	}
+
+	if (r.n > cap) {
+		/* Keep the cap highest scores, then restore key order. */
+		qsort(out, r.n, sizeof(*out), cmp_score_rank);
+		r.dropped = r.n - cap;
+		r.n = cap;
+		qsort(out, r.n, sizeof(*out), cmp_score_key);
+	}
+	return r;
+}
+
+size_t pagemig_decay_oncpu(const struct pagemig_oncpu_score *prev, size_t nprev,
+			   const struct pagemig_oncpu_sample *cur, size_t ncur, double factor,
+			   struct pagemig_oncpu_score *out)
+{
+	size_t i = 0, n = 0;
+
+	for (size_t j = 0; j < ncur; j++) {
+		const struct pagemig_oncpu_sample *s = &cur[j];
+		struct pagemig_oncpu_score e = {
+			.tgid = s->key.tgid,
+			.node = s->key.node,
+			.total_ns = s->val.ns,
+		};
+
+		/* Entries of prev before this key belong to processes no longer managed. */
+		while (i < nprev && (prev[i].tgid < s->key.tgid ||
+				     (prev[i].tgid == s->key.tgid && prev[i].node < s->key.node)))
+			i++;
+		if (i < nprev && prev[i].tgid == s->key.tgid && prev[i].node == s->key.node) {
+			/* Went backwards: the entry was deleted and re-created in between. */
+			e.ns = s->val.ns >= prev[i].total_ns ? s->val.ns - prev[i].total_ns
+							     : s->val.ns;
+			e.score = prev[i].score * factor;
+			i++;
+		} else {
+			e.ns = s->val.ns;
+		}
+		e.score += (double)e.ns;
+		out[n++] = e;
+	}
+	return n;
+}

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The sampler's BPF program logic, driven through BPF_PROG_TEST_RUN with synthetic tracepoint
+ * arguments (the programs are loaded, never attached, so nothing else reaches them):
+ *
+ *   on_fault   records (tgid, page, node of the CPU, weight 1, write bit) only for managed
+ *              tgids; the node comes from cpu_node (remapped here to simulate a second node on
+ *              a one-node machine); a CPU without a node is counted.
+ *   audit      every enumerator of the running kernel's enum migrate_reason and migrate_mode
+ *              (read from its BTF) maps to the sampler's fixed numbering; mm_migrate_pages is
+ *              read with the argument count of this kernel's TP_PROTO; per-page step records
+ *              carry address, entry and order; movers that are not audited produce no records
+ *              but are still counted by reason.
+ *
+ * Needs root (BPF); exits 77 when BPF is not permitted or the kernel has no BTF.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "check.h"
+#include "sampler_records.h"
+#include "sampler_access.skel.h"
+#include "sampler_audit.skel.h"
+
+#define MAX_RECORDS 64
+
+static struct btf *vmlinux;
+static int ncpus;
+
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+/* Records collected from a ring buffer. */
+struct sink {
+	size_t n;
+	unsigned char rec[MAX_RECORDS][64];
+	size_t len[MAX_RECORDS];
+};
+
+static int collect(void *ctx, void *data, size_t len)
+{
+	struct sink *s = ctx;
+
+	if (s->n < MAX_RECORDS && len <= sizeof(s->rec[0])) {
+		memcpy(s->rec[s->n], data, len);
+		s->len[s->n++] = len;
+	}
+	return 0;
+}
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void unpin(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int c = 0; c < ncpus; c++)
+		CPU_SET(c, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Run a raw_tp program with args on this (pinned) CPU: current is this process. */
+static int run(struct bpf_program *prog, const __u64 *args, size_t nargs)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = nargs * sizeof(*args));
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+
+	if (err)
+		fprintf(stderr, "test_run %s: %s\n", bpf_program__name(prog), strerror(-err));
+	return err;
+}
+
+static void sum_percpu(int fd, __u32 idx, __u64 *sum, size_t nwords)
+{
+	__u64 *v = calloc((size_t)ncpus, nwords * sizeof(__u64));
+
+	memset(sum, 0, nwords * sizeof(*sum));
+	if (v && !bpf_map_lookup_elem(fd, &idx, v))
+		for (int c = 0; c < ncpus; c++)
+			for (size_t w = 0; w < nwords; w++)
+				sum[w] += v[(size_t)c * nwords + w];
+	free(v);
+}
+
+/* ---- access ------------------------------------------------------------------------------ */
+
+/* Set tgid's bit in the managed bitmap. */
+static void set_managed(struct sampler_access_bpf *skel, __u32 tgid, bool on)
+{
+	__u32 word = tgid / 64;
+	__u64 bits = 0;
+
+	CHECK_EQ(bpf_map__lookup_elem(skel->maps.managed, &word, sizeof(word), &bits, sizeof(bits),
+				      0),
+		 0);
+	bits = on ? bits | (1ull << (tgid % 64)) : bits & ~(1ull << (tgid % 64));
+	CHECK_EQ(bpf_map__update_elem(skel->maps.managed, &word, sizeof(word), &bits, sizeof(bits),
+				      0),
+		 0);
+}
+
+static void test_fault(void)
+{
+	struct sampler_access_bpf *skel = sampler_access_bpf__open();
+	__u32 tgid = (__u32)getpid(), node, cpu;
+	struct pagemig_access_stats st;
+	struct ring_buffer *rb = NULL;
+	struct sink sink = {0};
+	const struct pagemig_access_record *r;
+	__u64 args[3];
+	int cpu1 = ncpus > 1 ? 1 : 0;
+
+	CHECK(skel);
+	if (!skel)
+		return;
+	CHECK_EQ(bpf_map__set_max_entries(skel->maps.samples, 1 << 16), 0);
+	CHECK_EQ(bpf_map__set_max_entries(skel->maps.cpu_node, (__u32)ncpus), 0);
+	bpf_program__set_autoload(skel->progs.on_sample, false);
+	CHECK_EQ(sampler_access_bpf__load(skel), 0);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.samples), collect, &sink, NULL);
+	CHECK(rb);
+	if (!rb)
+		goto out;
+
+	/* Simulated topology: CPU 0 on node 0, CPU 1 (if any) on node 1. */
+	for (cpu = 0; cpu < (__u32)ncpus; cpu++) {
+		node = cpu == (__u32)cpu1 && cpu1 ? 1 : 0;
+		CHECK_EQ(bpf_map__update_elem(skel->maps.cpu_node, &cpu, sizeof(cpu), &node,
+					      sizeof(node), 0),
+			 0);
+	}
+	set_managed(skel, tgid, true);
+
+	/* A write fault on CPU 1. */
+	CHECK_EQ(pin(cpu1), 0);
+	args[0] = 0x7f1234567abcull;
+	args[1] = 0;
+	args[2] = 0x6; /* X86_PF_WRITE | X86_PF_USER */
+	CHECK_EQ(run(skel->progs.on_fault, args, 3), 0);
+	/* A read fault on CPU 0. */
+	CHECK_EQ(pin(0), 0);
+	args[0] = 0x7f1234568000ull;
+	args[2] = 0x4;
+	CHECK_EQ(run(skel->progs.on_fault, args, 3), 0);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 2);
+	if (sink.n == 2) {
+		r = (const void *)sink.rec[0];
+		CHECK_EQ(sink.len[0], sizeof(*r));
+		CHECK_EQ(r->page, 0x7f1234567000ull);
+		CHECK_EQ(r->tgid, tgid);
+		CHECK_EQ(r->node, cpu1 ? 1 : 0);
+		CHECK_EQ(r->source, PAGEMIG_SAMPLE_FAULT);
+		CHECK_EQ(r->weight, 1);
+		CHECK_EQ(r->write, 1);
+		r = (const void *)sink.rec[1];
+		CHECK_EQ(r->page, 0x7f1234568000ull);
+		CHECK_EQ(r->node, 0);
+		CHECK_EQ(r->write, 0);
+	}
+
+	/* A CPU without a node: recorded as unknown, and counted. */
+	node = PAGEMIG_SAMPLER_NODE_UNKNOWN;
+	cpu = 0;
+	CHECK_EQ(bpf_map__update_elem(skel->maps.cpu_node, &cpu, sizeof(cpu), &node, sizeof(node),
+				      0),
+		 0);
+	CHECK_EQ(run(skel->progs.on_fault, args, 3), 0);
+	sink.n = 0;
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 1);
+	if (sink.n == 1)
+		CHECK_EQ(((const struct pagemig_access_record *)sink.rec[0])->node,
+			 PAGEMIG_SAMPLER_NODE_UNKNOWN);
+
+	/* Not managed: nothing at all. */
+	set_managed(skel, tgid, false);
+	CHECK_EQ(run(skel->progs.on_fault, args, 3), 0);
+	sink.n = 0;
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 0);
+
+	sum_percpu(bpf_map__fd(skel->maps.access_stats), 0, (__u64 *)&st,
+		   sizeof(st) / sizeof(__u64));
+	CHECK_EQ(st.no_node, 1);
+	CHECK_EQ(st.no_addr, 0);
+	CHECK_EQ(st.ring_full, 0);
+out:
+	unpin();
+	ring_buffer__free(rb);
+	sampler_access_bpf__destroy(skel);
+}
+
+/* ---- audit ------------------------------------------------------------------------------- */
+
+struct name_map {
+	const char *kernel;
+	int ours;
+};
+
+static const struct name_map reasons[] = {
+	{"MR_COMPACTION", PAGEMIG_MR_COMPACTION},
+	{"MR_MEMORY_FAILURE", PAGEMIG_MR_MEMORY_FAILURE},
+	{"MR_MEMORY_HOTPLUG", PAGEMIG_MR_MEMORY_HOTPLUG},
+	{"MR_SYSCALL", PAGEMIG_MR_SYSCALL},
+	{"MR_MEMPOLICY_MBIND", PAGEMIG_MR_MEMPOLICY_MBIND},
+	{"MR_NUMA_MISPLACED", PAGEMIG_MR_NUMA_MISPLACED},
+	{"MR_CONTIG_RANGE", PAGEMIG_MR_CONTIG_RANGE},
+	{"MR_LONGTERM_PIN", PAGEMIG_MR_LONGTERM_PIN},
+	{"MR_DEMOTION", PAGEMIG_MR_DEMOTION},
+	{"MR_DAMON", PAGEMIG_MR_DAMON},
+	{"MR_TYPES", PAGEMIG_MR_OTHER}, /* the count, never a reason */
+};
+
+static const struct name_map modes[] = {
+	{"MIGRATE_ASYNC", PAGEMIG_MM_ASYNC},
+	{"MIGRATE_SYNC_LIGHT", PAGEMIG_MM_SYNC_LIGHT},
+	{"MIGRATE_SYNC", PAGEMIG_MM_SYNC},
+	{"MIGRATE_SYNC_NO_COPY", PAGEMIG_MM_SYNC_NO_COPY},
+};
+
+/* Value of enumerator name in the kernel's enum ename, or -1. */
+static long long kernel_enum(const char *ename, const char *name)
+{
+	__s32 id = btf__find_by_name_kind(vmlinux, ename, BTF_KIND_ENUM);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(vmlinux, id) : NULL;
+	const struct btf_enum *e = t ? btf_enum(t) : NULL;
+
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(vmlinux, e[i].name_off), name))
+			return e[i].val;
+	return -1;
+}
+
+/* Arguments of a tracepoint's TP_PROTO (its btf_trace_ typedef, minus the void *__data). */
+static int tp_nargs(const char *tp)
+{
+	char name[128];
+	__s32 id;
+	const struct btf_type *t;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(vmlinux, btf__resolve_type(vmlinux, id)); /* pointer */
+	t = btf__type_by_id(vmlinux, t->type);			      /* func proto */
+	return btf_is_func_proto(t) ? btf_vlen(t) - 1 : -1;
+}
+
+static const struct pagemig_mig_event *rec_ev(struct sink *s, size_t i)
+{
+	return i < s->n && s->len[i] == sizeof(struct pagemig_mig_event) ? (const void *)s->rec[i]
+									 : NULL;
+}
+
+static void test_audit(void)
+{
+	struct sampler_audit_bpf *skel = sampler_audit_bpf__open();
+	long long sync = kernel_enum("migrate_mode", "MIGRATE_SYNC");
+	long long syscall_r = kernel_enum("migrate_reason", "MR_SYSCALL");
+	long long numa_r = kernel_enum("migrate_reason", "MR_NUMA_MISPLACED");
+	int nargs = tp_nargs("mm_migrate_pages");
+	const struct pagemig_mig_event *e;
+	struct pagemig_mig_counts c;
+	struct pagemig_audit_stats st;
+	struct ring_buffer *rb = NULL;
+	struct sink sink = {0};
+	__u32 tgid = (__u32)getpid();
+	__u64 args[8] = {0};
+	size_t checked = 0;
+	__u8 one = 1;
+
+	CHECK(skel);
+	CHECK(sync >= 0 && syscall_r >= 0 && numa_r >= 0);
+	CHECK(nargs == 7 || nargs == 8);
+	if (!skel || nargs < 7)
+		goto out;
+	printf("kernel: mm_migrate_pages has %d arguments, MR_SYSCALL = %lld, "
+	       "MR_NUMA_MISPLACED = %lld\n",
+	       nargs, syscall_r, numa_r);
+	CHECK_EQ(bpf_map__set_max_entries(skel->maps.events, 1 << 16), 0);
+	CHECK_EQ(sampler_audit_bpf__load(skel), 0);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), collect, &sink, NULL);
+	CHECK(rb);
+	if (!rb)
+		goto out;
+	CHECK_EQ(bpf_map__update_elem(skel->maps.movers, &tgid, sizeof(tgid), &one, 1, 0), 0);
+
+	/* Every reason and mode enumerator of this kernel, through on_migrate_start. */
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		long long v = kernel_enum("migrate_reason", reasons[i].kernel);
+
+		if (v < 0)
+			continue; /* e.g. MR_DAMON before 6.12 */
+		args[0] = (__u64)sync;
+		args[1] = (__u64)v;
+		sink.n = 0;
+		CHECK_EQ(run(skel->progs.on_migrate_start, args, 2), 0);
+		ring_buffer__consume(rb);
+		e = rec_ev(&sink, 0);
+		CHECK(e);
+		if (!e)
+			continue;
+		if (e->reason != reasons[i].ours)
+			fprintf(stderr, "%s = %lld mapped to %u, expected %d\n", reasons[i].kernel,
+				v, e->reason, reasons[i].ours);
+		CHECK_EQ(e->reason, reasons[i].ours);
+		CHECK_EQ(e->type, PAGEMIG_MIG_START);
+		CHECK_EQ(e->mode, PAGEMIG_MM_SYNC);
+		CHECK_EQ(e->tgid, tgid);
+		CHECK_EQ(e->tid, (__u32)gettid());
+		checked++;
+	}
+	CHECK(checked >= 9);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		long long v = kernel_enum("migrate_mode", modes[i].kernel);
+
+		if (v < 0)
+			continue; /* MIGRATE_SYNC_NO_COPY: in 6.1, not in 6.12 */
+		args[0] = (__u64)v;
+		args[1] = (__u64)syscall_r;
+		sink.n = 0;
+		CHECK_EQ(run(skel->progs.on_migrate_start, args, 2), 0);
+		ring_buffer__consume(rb);
+		e = rec_ev(&sink, 0);
+		CHECK(e && e->mode == modes[i].ours);
+	}
+	/* A value no kernel uses. */
+	args[0] = 200;
+	args[1] = 200;
+	sink.n = 0;
+	CHECK_EQ(run(skel->progs.on_migrate_start, args, 2), 0);
+	ring_buffer__consume(rb);
+	e = rec_ev(&sink, 0);
+	CHECK(e && e->reason == PAGEMIG_MR_OTHER && e->mode == PAGEMIG_MM_OTHER);
+
+	/* Steps 4 and 16 for one page, and the pmd variants. */
+	sink.n = 0;
+	args[0] = 0x7f0000001000ull;
+	args[1] = 0xf7ffe7ffded0fe00ull;
+	args[2] = 0;
+	CHECK_EQ(run(skel->progs.on_set_pte, args, 3), 0);
+	args[1] = 0x800000013ca3b067ull;
+	CHECK_EQ(run(skel->progs.on_remove_pte, args, 3), 0);
+	args[0] = 0x7f0000200000ull;
+	CHECK_EQ(run(skel->progs.on_set_pmd, args, 2), 0);
+	CHECK_EQ(run(skel->progs.on_remove_pmd, args, 2), 0);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 4);
+	e = rec_ev(&sink, 0);
+	CHECK(e && e->type == PAGEMIG_MIG_SET_PTE && e->pte.addr == 0x7f0000001000ull &&
+	      e->pte.entry == 0xf7ffe7ffded0fe00ull && e->order == 0);
+	e = rec_ev(&sink, 1);
+	CHECK(e && e->type == PAGEMIG_MIG_REMOVE_PTE && e->pte.entry == 0x800000013ca3b067ull);
+	e = rec_ev(&sink, 2);
+	CHECK(e && e->type == PAGEMIG_MIG_SET_PMD && e->order == -1);
+	e = rec_ev(&sink, 3);
+	CHECK(e && e->type == PAGEMIG_MIG_REMOVE_PMD && e->pte.addr == 0x7f0000200000ull);
+
+	/* The end of a call, with this kernel's argument layout. */
+	memset(args, 0, sizeof(args));
+	args[0] = 5; /* succeeded */
+	args[1] = 2; /* failed */
+	args[2] = 1; /* thp_succeeded */
+	args[3] = 0; /* thp_failed */
+	args[4] = 3; /* thp_split */
+	args[nargs - 2] = (__u64)sync;
+	args[nargs - 1] = (__u64)numa_r;
+	sink.n = 0;
+	CHECK_EQ(run(skel->progs.on_migrate_end, args, (size_t)nargs), 0);
+	ring_buffer__consume(rb);
+	e = rec_ev(&sink, 0);
+	CHECK(e && e->type == PAGEMIG_MIG_END && e->reason == PAGEMIG_MR_NUMA_MISPLACED &&
+	      e->mode == PAGEMIG_MM_SYNC && e->end.succeeded == 5 && e->end.failed == 2 &&
+	      e->end.thp_succeeded == 1);
+
+	/* Not an audited mover: no records, still counted by reason. */
+	CHECK_EQ(bpf_map__delete_elem(skel->maps.movers, &tgid, sizeof(tgid), 0), 0);
+	sink.n = 0;
+	CHECK_EQ(run(skel->progs.on_migrate_end, args, (size_t)nargs), 0);
+	args[0] = 0x1000;
+	CHECK_EQ(run(skel->progs.on_set_pte, args, 3), 0);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 0);
+
+	sum_percpu(bpf_map__fd(skel->maps.by_reason), PAGEMIG_MR_NUMA_MISPLACED, (__u64 *)&c,
+		   sizeof(c) / sizeof(__u64));
+	CHECK_EQ(c.calls, 2);
+	CHECK_EQ(c.succeeded, 10);
+	CHECK_EQ(c.failed, 4);
+	CHECK_EQ(c.thp_succeeded, 2);
+	CHECK_EQ(c.thp_split, 6);
+	sum_percpu(bpf_map__fd(skel->maps.by_reason), PAGEMIG_MR_SYSCALL, (__u64 *)&c,
+		   sizeof(c) / sizeof(__u64));
+	CHECK_EQ(c.calls, 0);
+	sum_percpu(bpf_map__fd(skel->maps.audit_stats), 0, (__u64 *)&st,
+		   sizeof(st) / sizeof(__u64));
+	CHECK_EQ(st.dropped, 0);
+	CHECK(st.events >= checked + 6);
+out:
+	ring_buffer__free(rb);
+	sampler_audit_bpf__destroy(skel);
+}
+
+int main(void)
+{
+	static const struct check_test tests[] = {
+		CHECK_TEST(test_fault),
+		CHECK_TEST(test_audit),
+	};
+	struct sampler_access_bpf *probe;
+	int err;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	libbpf_set_print(quiet_libbpf);
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		SKIP_ALL("kernel without BTF: %s", strerror(errno));
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		SKIP_ALL("cannot count CPUs");
+	/* Privilege probe: load the smallest object. */
+	probe = sampler_access_bpf__open();
+	if (!probe)
+		SKIP_ALL("cannot open a BPF object: %s", strerror(errno));
+	bpf_program__set_autoload(probe->progs.on_sample, false);
+	err = sampler_access_bpf__load(probe);
+	sampler_access_bpf__destroy(probe);
+	if (err == -EPERM || err == -EACCES)
+		SKIP_ALL("loading BPF is not permitted here (%s)", strerror(-err));
+	return check_run(tests, sizeof(tests) / sizeof(tests[0]));
+}

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * pagemigd end to end in the lab: the daemon runs with a test configuration next to workloads
+ * (pagemig-workload) whose placement this program watches with move_pages queries.
+ *
+ *   lab_daemon locality  memory on node 0, the writing thread on cpu 1: the hot set moves to
+ *                        node 1 within a few intervals; the cold set stays; data intact
+ *   lab_daemon ignore    a workload matched by an ignore policy is never touched
+ *   lab_daemon shared    two threads on different nodes write the same pages: no repeated
+ *                        migrations, the pages stay put
+ *   lab_daemon observe   observe mode: the same workload as locality, nothing moves, the plan is
+ *                        reported
+ *   lab_daemon tiering   hot set on the memory-only node 2, thread on cpu 1: promoted to a near
+ *                        node; with a high watermark on node 0, the cold set there is demoted
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "check.h"
+#include "pagemig/pagemig.h"
+
+#define BIN "/lab/bin/"
+
+struct workload {
+	pid_t pid;
+	uintptr_t hot, cold;
+	size_t hot_bytes, cold_bytes;
+	FILE *out;
+};
+
+static size_t ps;
+static char dir[256];
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Start pagemig-workload with args; read its first line for pid and addresses. */
+static void start_workload(struct workload *w, const char *const args[])
+{
+	const char *argv[24] = {BIN "pagemig-workload"};
+	char line[512];
+	int fds[2], i;
+
+	for (i = 0; args[i] && i < 22; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	if (pipe(fds))
+		exit(1);
+	w->pid = fork();
+	if (w->pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	w->out = fdopen(fds[0], "r");
+	if (!fgets(line, sizeof(line), w->out) ||
+	    sscanf(line, "pagemig-workload: pid=%*d hot=%lx:%zu cold=%lx:%zu", &w->hot,
+		   &w->hot_bytes, &w->cold, &w->cold_bytes) != 4) {
+		printf("workload did not start: %s\n", line);
+		exit(1);
+	}
+	printf("  %s", line);
+}
+
+/* Stop a workload; 0 when its data was intact. */
+static int stop_workload(struct workload *w)
+{
+	int ws = 0;
+
+	kill(w->pid, SIGTERM);
+	waitpid(w->pid, &ws, 0);
+	fclose(w->out);
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+/* Pages of [addr, addr + bytes) of pid on node. */
+static size_t on_node(pid_t pid, uintptr_t addr, size_t bytes, int node)
+{
+	size_t n = bytes / ps, c = 0;
+	void **pages = calloc(n + 1, sizeof(*pages));
+	int *st = calloc(n + 1, sizeof(*st));
+
+	for (size_t i = 0; i < n; i++)
+		pages[i] = (void *)(addr + i * ps);
+	if (pagemig_query(pid, n, pages, st) == 0)
+		for (size_t i = 0; i < n; i++)
+			c += st[i] == node;
+	free(pages);
+	free(st);
+	return c;
+}
+
+/* Start pagemigd with the lab's common settings, migrate_extra added to [migrate] and the policy
+ * sections in conf_text. */
+static pid_t start_daemon(const char *conf_text, bool observe, const char *migrate_extra)
+{
+	char conf[300], log[300];
+	FILE *f;
+	pid_t pid;
+
+	snprintf(conf, sizeof(conf), "%s/pagemig.conf", dir);
+	snprintf(log, sizeof(log), "%s/pagemigd.log", dir);
+	f = fopen(conf, "w");
+	fprintf(f,
+		"[daemon]\ninterval = 1s\nsocket = %s/pagemigd.sock\nlog_level = debug\n"
+		"[sampler]\nrearm = 1s\nhalf_life = 4s\n[migrate]\nrate = unlimited\n"
+		"cooldown = 30s\nmin_rss = 1MiB\n%s%s",
+		dir, migrate_extra ? migrate_extra : "", conf_text);
+	fclose(f);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, STDERR_FILENO);
+		execl(BIN "pagemigd", "pagemigd", "-f", "-c", conf, observe ? "-o" : NULL, NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int stop_daemon(pid_t pid)
+{
+	int ws = 0;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &ws, 0);
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+/* The daemon's log, for the record and for checks. */
+static size_t grep_log(const char *needle, bool print)
+{
+	char path[300], line[1024];
+	size_t hits = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/pagemigd.log", dir);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strstr(line, needle))
+			hits++;
+		if (print)
+			printf("    | %s", line);
+	}
+	if (f)
+		fclose(f);
+	return hits;
+}
+
+/* Wait up to secs for fraction of the hot set of w to be on node; returns the time it took or
+ * -1. Prints the placement once a second. */
+static double wait_hot_on(const struct workload *w, int node, double fraction, double secs)
+{
+	double t0 = now_s(), t;
+	size_t n = w->hot_bytes / ps;
+
+	while ((t = now_s() - t0) < secs) {
+		size_t on = on_node(w->pid, w->hot, w->hot_bytes, node);
+
+		printf("  t=%4.1fs hot on node %d: %5.1f%%\n", t, node, 100.0 * on / n);
+		fflush(stdout);
+		if (on >= fraction * n)
+			return t;
+		sleep(1);
+	}
+	return -1;
+}
+
+static const char *const locality_conf = "[policy work]\nexe = */pagemig-workload\n"
+					 "type = locality\n[policy rest]\ntype = ignore\n";
+
+static void scenario_locality(bool observe)
+{
+	const char *args[] = {"--hot",	     "32", "--cold", "32", "--mem-node", "0",
+			      "--alloc-cpu", "0",  "--cpu",  "1",  NULL};
+	struct workload w;
+	pid_t d;
+	double t;
+
+	start_workload(&w, args);
+	d = start_daemon(locality_conf, observe, NULL);
+	t = wait_hot_on(&w, 1, 0.9, observe ? 12 : 60);
+	size_t cold0 = on_node(w.pid, w.cold, w.cold_bytes, 0);
+	printf("  cold set on node 0: %zu of %zu pages\n", cold0, w.cold_bytes / ps);
+	if (observe) {
+		CHECK(t < 0); /* nothing moved */
+		CHECK_EQ(on_node(w.pid, w.hot, w.hot_bytes, 0), w.hot_bytes / ps);
+		CHECK(grep_log("observe mode: not moved", false) > 0);
+	} else {
+		CHECK(t >= 0);
+		printf("  90%% of the hot set local after %.1f s\n", t);
+		/* the cold set was written once, from node 0, before the daemon came: left alone */
+		CHECK(cold0 >= w.cold_bytes / ps * 95 / 100);
+	}
+	CHECK_EQ(stop_workload(&w), 0);
+	CHECK_EQ(stop_daemon(d), 0);
+	if (check_failures)
+		grep_log("", true);
+}
+
+static void scenario_ignore(void)
+{
+	const char *args[] = {"--hot",	     "16", "--cold", "0", "--mem-node", "0",
+			      "--alloc-cpu", "0",  "--cpu",  "1", NULL};
+	struct workload w;
+	char conf[256];
+	pid_t d;
+
+	start_workload(&w, args);
+	snprintf(conf, sizeof(conf), "[policy hands-off]\npid = %d\ntype = ignore\n%s", (int)w.pid,
+		 locality_conf);
+	d = start_daemon(conf, false, NULL);
+	sleep(12);
+	CHECK_EQ(on_node(w.pid, w.hot, w.hot_bytes, 0), w.hot_bytes / ps);
+	CHECK_EQ(grep_log("managing process", false), 0);
+	CHECK_EQ(stop_workload(&w), 0);
+	CHECK_EQ(stop_daemon(d), 0);
+	if (check_failures)
+		grep_log("", true);
+}
+
+/* Where each page of [addr, addr + bytes) of pid is now. */
+static void where(pid_t pid, uintptr_t addr, size_t bytes, int *st)
+{
+	size_t n = bytes / ps;
+	void **pages = calloc(n + 1, sizeof(*pages));
+
+	for (size_t i = 0; i < n; i++)
+		pages[i] = (void *)(addr + i * ps);
+	if (pagemig_query(pid, n, pages, st))
+		memset(st, 0xff, n * sizeof(*st));
+	free(pages);
+}
+
+/*
+ * Pages written from both nodes: page faults sample one access per page per re-arm, so a page
+ * can look local to one node at first and be moved; what must not happen is moving it back and
+ * forth. Watch every page for 20 s: almost no page may change node more than twice, and by the
+ * end the moves must have stopped.
+ */
+static void scenario_shared(void)
+{
+	const char *args[] = {"--hot",	   "16",	  "--cold",   "0",     "--mem-node",
+			      "0",	   "--alloc-cpu", "0",	      "--cpu", "0,1",
+			      "--threads", "2",		  "--shared", NULL};
+	struct workload w;
+	size_t n, pingpong = 0, late = 0, moved = 0;
+	int *prev, *cur, *changes;
+	pid_t d;
+
+	start_workload(&w, args);
+	n = w.hot_bytes / ps;
+	prev = calloc(n, sizeof(int));
+	cur = calloc(n, sizeof(int));
+	changes = calloc(n, sizeof(int));
+	d = start_daemon(locality_conf, false, NULL);
+	where(w.pid, w.hot, w.hot_bytes, prev);
+	for (int t = 1; t <= 20; t++) {
+		size_t now = 0;
+
+		sleep(1);
+		where(w.pid, w.hot, w.hot_bytes, cur);
+		for (size_t i = 0; i < n; i++)
+			if (cur[i] != prev[i]) {
+				changes[i]++;
+				now++;
+			}
+		if (t > 15)
+			late += now;
+		memcpy(prev, cur, n * sizeof(int));
+		printf("  t=%2ds %zu pages changed node\n", t, now);
+	}
+	for (size_t i = 0; i < n; i++) {
+		moved += changes[i] > 0;
+		pingpong += changes[i] > 2;
+	}
+	printf("  of %zu pages: %zu moved at all, %zu moved more than twice, %zu moves in the last "
+	       "5 s\n",
+	       n, moved, pingpong, late);
+	CHECK(pingpong <= n / 100);
+	CHECK(late <= n / 100);
+	CHECK_EQ(stop_workload(&w), 0);
+	CHECK_EQ(stop_daemon(d), 0);
+	if (check_failures)
+		grep_log("", true);
+	free(prev);
+	free(cur);
+	free(changes);
+}
+
+static void scenario_tiering(void)
+{
+	const char *args[] = {"--hot",	     "16", "--cold", "0", "--mem-node", "2",
+			      "--alloc-cpu", "1",  "--cpu",  "1", NULL};
+	const char *cold_args[] = {"--hot",	  "1", "--cold", "32", "--mem-node", "0",
+				   "--alloc-cpu", "0", "--cpu",	 "0",  NULL};
+	struct workload w, c;
+	size_t n, near = 0, far = 0;
+	pid_t d;
+
+	/* node 0 "under pressure": a watermark above its free share sends cold pages far; the
+	 * daemon runs first so that it sees the cold set's first touch (and knows those pages) */
+	d = start_daemon("[policy tier]\nexe = */pagemig-workload\ntype = tiering\n"
+			 "[policy rest]\ntype = ignore\n",
+			 false, "watermark.node0 = 90%\n");
+	sleep(3);
+	start_workload(&w, args);
+	start_workload(&c, cold_args);
+	n = w.hot_bytes / ps;
+	for (int t = 0; t < 60; t++) {
+		near = on_node(w.pid, w.hot, w.hot_bytes, 0) +
+		       on_node(w.pid, w.hot, w.hot_bytes, 1);
+		far = on_node(c.pid, c.cold, c.cold_bytes, 2);
+		printf("  t=%2ds hot set on near nodes: %5.1f%%, cold set on node 2: %5.1f%%\n", t,
+		       100.0 * near / n, 100.0 * far / (c.cold_bytes / ps));
+		fflush(stdout);
+		if (near >= n * 9 / 10 && far >= c.cold_bytes / ps / 2)
+			break;
+		sleep(1);
+	}
+	CHECK(near >= n * 9 / 10);	     /* promoted */
+	CHECK(far >= c.cold_bytes / ps / 2); /* demoted under pressure */
+	CHECK_EQ(stop_workload(&w), 0);
+	CHECK_EQ(stop_workload(&c), 0);
+	CHECK_EQ(stop_daemon(d), 0);
+	if (check_failures)
+		grep_log("", true);
+}
+
+static void run_locality(void)
+{
+	scenario_locality(false);
+}
+
+static void run_observe(void)
+{
+	scenario_locality(true);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_test all[] = {
+		{"locality", run_locality},    {"ignore", scenario_ignore},
+		{"shared", scenario_shared},   {"observe", run_observe},
+		{"tiering", scenario_tiering},
+	};
+	const char *tmp = getenv("TMPDIR");
+
+	if (argc != 2)
+		SKIP_ALL("usage: lab_daemon SCENARIO");
+	if (access(BIN "pagemigd", X_OK) || access(BIN "pagemig-workload", X_OK))
+		SKIP_ALL("not in the lab image (needs " BIN "pagemigd and pagemig-workload)");
+	ps = (size_t)sysconf(_SC_PAGESIZE);
+	snprintf(dir, sizeof(dir), "%s", tmp ? tmp : "/tmp");
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(argv[1], all[i].name))
+			return check_run(&all[i], 1);
+	fprintf(stderr, "lab_daemon: unknown scenario '%s'\n", argv[1]);
+	return 2;
+}

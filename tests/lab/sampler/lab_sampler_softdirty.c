@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Lab: soft-dirty re-arming keeps the fault source seeing writes after the first touch.
+ *
+ * A managed child writes each of its N pages once per round, for several rounds; the parent
+ * drains between rounds (the drain clears the child's soft-dirty bits through clear_refs). Every
+ * interval must show all N pages, one write fault each. Control: the same workload under a
+ * sampler without re-arming shows the N pages in the first interval only.
+ */
+#define _GNU_SOURCE
+#include <sys/wait.h>
+
+#include "lab_sampler.h"
+
+#define N      256
+#define ROUNDS 4
+
+struct child {
+	pid_t pid;
+	int go, done;
+	uint64_t buf;
+};
+
+static void child_loop(int go, int done)
+{
+	char *p = NULL;
+	char b;
+
+	while (read(go, &b, 1) == 1 && b == 'w') {
+		uint64_t addr;
+
+		if (!p) {
+			p = lab_fresh_on(N, 0);
+			lab_unbind(p, N);
+		}
+		lab_touch(p, N, b);
+		addr = (uintptr_t)p;
+		if (write(done, &addr, sizeof(addr)) != sizeof(addr))
+			_exit(3);
+	}
+	_exit(0);
+}
+
+static void spawn(struct child *c)
+{
+	int go[2], done[2];
+
+	if (pipe(go) || pipe(done)) {
+		perror("pipe");
+		exit(1);
+	}
+	c->pid = fork();
+	if (c->pid == 0) {
+		close(go[1]);
+		close(done[0]);
+		child_loop(go[0], done[1]);
+	}
+	close(go[0]);
+	close(done[1]);
+	c->go = go[1];
+	c->done = done[0];
+}
+
+static void round_trip(struct child *c)
+{
+	CHECK_EQ(write(c->go, "w", 1), 1);
+	CHECK_EQ(read(c->done, &c->buf, sizeof(c->buf)), sizeof(c->buf));
+}
+
+static void finish(struct child *c)
+{
+	int status;
+
+	CHECK_EQ(write(c->go, "q", 1), 1);
+	CHECK_EQ(waitpid(c->pid, &status, 0), c->pid);
+	close(c->go);
+	close(c->done);
+}
+
+/* Pages of the child's buffer sampled in the last interval, and whether each had one write. */
+static size_t sampled(const struct pagemig_snapshot *snap, const struct child *c, size_t *exact)
+{
+	size_t n = 0;
+
+	*exact = 0;
+	for (size_t i = 0; i < snap->n_pages; i++) {
+		const struct pagemig_page_score *p = &snap->pages[i];
+
+		if (p->tgid != (uint32_t)c->pid || p->page < c->buf ||
+		    p->page >= c->buf + N * LAB_PAGE || !p->events)
+			continue;
+		n++;
+		*exact += p->events == 1 && p->weight == 1;
+	}
+	return n;
+}
+
+static void run(bool rearm)
+{
+	unsigned int src = PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_FAULT) |
+			   (rearm ? PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_SOFTDIRTY) : 0);
+	struct pagemig_sampler *s = lab_sampler(src, src);
+	const struct pagemig_snapshot *snap = NULL;
+	struct pagemig_sampler_stats st;
+	struct child c;
+
+	spawn(&c);
+	CHECK_EQ(pagemig_sampler_manage(s, c.pid), 0);
+	for (int r = 1; r <= ROUNDS; r++) {
+		size_t n, exact;
+		bool want_all = rearm || r == 1;
+
+		round_trip(&c);
+		CHECK_EQ(pagemig_sampler_drain(s, &snap), 0); /* and re-arms, if it does */
+		n = sampled(snap, &c, &exact);
+		printf("%s - %s re-arming, round %d: %zu of %d written pages sampled (%zu with "
+		       "exactly "
+		       "one write fault)\n",
+		       (want_all ? n == N && exact == N : n == 0) ? "ok" : "not ok",
+		       rearm ? "with" : "without", r, n, N, exact);
+		if (want_all) {
+			CHECK_EQ(n, N);
+			CHECK_EQ(exact, N);
+		} else {
+			CHECK_EQ(n, 0);
+		}
+	}
+	pagemig_sampler_stats(s, &st);
+	if (rearm) {
+		printf("  soft-dirty clears: %llu done, %llu failed\n",
+		       (unsigned long long)st.rearms, (unsigned long long)st.rearm_failed);
+		CHECK(st.rearms >= ROUNDS);
+		CHECK_EQ(st.rearm_failed, 0);
+		CHECK_EQ(pagemig_sampler_rearm(s), 1);
+	} else {
+		CHECK_EQ(pagemig_sampler_rearm(s), -EOPNOTSUPP);
+	}
+	finish(&c);
+	pagemig_sampler_free(s);
+}
+
+static void test_rearm(void)
+{
+	run(true);
+}
+
+static void test_no_rearm(void)
+{
+	run(false);
+}
+
+int main(void)
+{
+	static const struct check_test tests[] = {CHECK_TEST(test_rearm),
+						  CHECK_TEST(test_no_rearm)};
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	lab_need_nodes(1);
+	return check_run(tests, 2);
+}

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The guards every policy shares: cooldown, ping-pong, rate limit, watermarks, other movers,
+ * and the determinism of the plan. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+
+/* A page moved is not moved again before the cooldown is over. */
+static void test_cooldown(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 3, 0);
+	f.cfg.pingpong_intervals = 0; /* only the cooldown here */
+	p = fx_proc(&f, 100, 0);
+	fx_page(&f, p, fx_addr(1), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	fx_execute(&f);
+
+	/* the accesses move to node 2 at once */
+	fx_tick(&f, 1000);
+	fx_retouch(&f, p, fx_addr(1), 2, 5);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_COOLDOWN], 1);
+	assert_int_equal(f.plan.procs[0].skipped, 1);
+
+	fx_tick(&f, 8999); /* 9.999 s after the move */
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_COOLDOWN], 1);
+
+	fx_tick(&f, 1); /* 10 s */
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(f.plan.moves[0].from, 1);
+	assert_int_equal(f.plan.moves[0].to, 2);
+	fx_fini(&f);
+}
+
+/* A page alternately hot on two nodes is moved once, then frozen (and counted) for freeze_ms. */
+static void test_pingpong(void **state)
+{
+	struct fx f;
+	size_t p;
+	int moves = 0, frozen_skips = 0;
+
+	fx_init(&f, 2, 0);
+	f.cfg.cooldown_ms = 1500;
+	f.cfg.freeze_ms = 60000;
+	p = fx_proc(&f, 100, 0);
+	fx_page(&f, p, fx_addr(1), 1, 5, 0);
+	fx_page(&f, p, fx_addr(2), 1, 5, 0); /* a steady page alongside */
+	for (int i = 0; i < 20; i++) {
+		fx_retouch(&f, p, fx_addr(1), i % 2 ? 0 : 1, 5);
+		assert_int_equal(fx_plan(&f), 0);
+		for (size_t m = 0; m < f.plan.n_moves; m++)
+			moves += f.plan.moves[m].page == fx_addr(1);
+		frozen_skips += (int)f.plan.skipped[PAGEMIG_SKIP_PINGPONG];
+		fx_execute(&f);
+		fx_tick(&f, 1000);
+	}
+	assert_int_equal(moves, 1);
+	assert_int_equal(frozen_skips, 10); /* every interval it wanted to go back */
+	assert_int_equal(f.plan.procs[0].frozen, 1);
+	assert_int_equal(fx_where(&f, p, fx_addr(2)), 1); /* the steady page moved once */
+
+	/* after freeze_ms it may move again */
+	fx_tick(&f, 60000);
+	fx_retouch(&f, p, fx_addr(1), 0, 5);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_non_null(fx_move(&f, 100, fx_addr(1)));
+	fx_fini(&f);
+}
+
+/* Moving back after the ping-pong window is a phase change, not ping-pong. */
+static void test_phase_change_not_pingpong(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_page(&f, p, fx_addr(1), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	fx_execute(&f);
+	fx_tick(&f, 20000); /* window 4 s, cooldown 10 s */
+	fx_retouch(&f, p, fx_addr(1), 0, 5);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(f.plan.moves[0].to, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_PINGPONG], 0);
+	fx_fini(&f);
+}
+
+/* The byte budget takes the hottest pages first; equal scores by target node, then address. */
+static void test_rate_hottest_first(void **state)
+{
+	struct fx f;
+	size_t p, q;
+
+	fx_init(&f, 3, 0);
+	f.cfg.rate_bytes_per_s = 4 * FX_PS; /* 4 pages a second */
+	f.in.interval_ms = 1000;
+	p = fx_proc(&f, 100, 0);
+	q = fx_proc(&f, 50, 0);
+	fx_page(&f, p, fx_addr(1), 1, 2, 0);
+	fx_page(&f, p, fx_addr(2), 1, 9, 0);
+	fx_page(&f, p, fx_addr(3), 2, 7, 0);
+	fx_page(&f, p, fx_addr(4), 1, 7, 0);
+	fx_page(&f, p, fx_addr(5), 1, 3, 0);
+	fx_page(&f, q, fx_addr(9), 1, 7, 0);
+	fx_page(&f, q, fx_addr(8), 1, 1.5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.budget_bytes, 4 * FX_PS);
+	assert_int_equal(f.plan.n_moves, 4);
+	assert_int_equal(f.plan.bytes, 4 * FX_PS);
+	/* 9; then the three 7s: node 1 before node 2, and on node 1 tgid 50 before 100 */
+	assert_int_equal(f.plan.moves[0].page, fx_addr(2));
+	assert_int_equal(f.plan.moves[1].tgid, 50);
+	assert_int_equal(f.plan.moves[1].page, fx_addr(9));
+	assert_int_equal(f.plan.moves[2].page, fx_addr(4));
+	assert_int_equal(f.plan.moves[3].page, fx_addr(3));
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_RATE], 3);
+	assert_int_equal(f.plan.candidates, 7);
+
+	/* a longer interval, a larger budget */
+	f.in.interval_ms = 1500;
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 6);
+	assert_int_equal(f.plan.moves[4].page, fx_addr(5));
+	assert_int_equal(f.plan.moves[5].page, fx_addr(1));
+	fx_fini(&f);
+}
+
+/* Never plan a node below its watermark: mem_free - planned >= pct x mem_total. */
+static void test_watermark(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 3, 0);
+	f.cfg.watermark_pct[1] = 10;
+	/* node 1: 16 GiB, watermark 1.6 GiB; free: the watermark plus 2.5 pages */
+	fx_free(&f, 1, (uint64_t)(0.1 * (double)(16 * FX_GIB)) + 2 * FX_PS + FX_PS / 2);
+	fx_free(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	for (int i = 1; i <= 5; i++)
+		fx_page(&f, p, fx_addr(i), 1, i, 0); /* hotter with i */
+	fx_page(&f, p, fx_addr(6), 2, 10, 0);	     /* node 2 has nothing free */
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 2);
+	assert_int_equal(f.plan.moves[0].page, fx_addr(5));
+	assert_int_equal(f.plan.moves[1].page, fx_addr(4));
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_WATERMARK], 4);
+	assert_int_equal(f.plan.planned_to[1], 2 * FX_PS);
+	fx_fini(&f);
+}
+
+/* A watermark refusal does not stop cooler pages bound elsewhere, even past the first selection
+ * (the engine selects what the budget can take, and more only when needed). */
+static void test_watermark_then_budget(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 3, 0);
+	f.cfg.rate_bytes_per_s = 10 * FX_PS;
+	fx_free(&f, 1, 0);
+	p = fx_proc(&f, 100, 0);
+	for (int i = 0; i < 1000; i++) /* hot, all to the full node 1 */
+		fx_page(&f, p, fx_addr(i), 1, 100 + i, 0);
+	for (int i = 1000; i < 1020; i++) /* cooler, to node 2 */
+		fx_page(&f, p, fx_addr(i), 2, 2 + (i - 1000), 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 10);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(f.plan.moves[i].to, 2);
+		assert_int_equal(f.plan.moves[i].page, fx_addr(1019 - i));
+	}
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_WATERMARK], 1000);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_RATE], 10);
+	fx_fini(&f);
+}
+
+/* A page another mover moved is left alone for the cooldown and counted. */
+static void test_other_mover(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 3, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_page(&f, p, fx_addr(1), 0, 5, 0); /* local: nothing to do */
+	fx_page(&f, p, fx_addr(2), 0, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+
+	/* someone moves page 1 to node 2 */
+	fx_tick(&f, 1000);
+	fx_set_where(&f, p, fx_addr(1), 2);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.other_moved, 1);
+	assert_int_equal(f.plan.n_moves, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_OTHER_MOVER], 1);
+	assert_int_equal(f.plan.procs[0].other_moved, 1);
+
+	/* seen once: not counted as moved again */
+	fx_tick(&f, 5000);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.other_moved, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_OTHER_MOVER], 1);
+
+	/* after the cooldown, without kernel balancing, it goes where its accesses are */
+	fx_tick(&f, 5000);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(f.plan.moves[0].from, 2);
+	assert_int_equal(f.plan.moves[0].to, 0);
+	assert_int_equal(f.plan.procs[0].other_moved, 1);
+	fx_fini(&f);
+}
+
+/* With kernel NUMA balancing on, its moves are never undone (a third node is fine later). */
+static void test_numa_balancing_never_undone(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 3, 0);
+	f.in.numa_balancing = true;
+	p = fx_proc(&f, 100, 0);
+	fx_page(&f, p, fx_addr(1), 0, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	fx_tick(&f, 1000);
+	fx_set_where(&f, p, fx_addr(1), 1); /* the kernel moved it 0 -> 1 */
+	for (int i = 0; i < 10; i++) {
+		fx_tick(&f, 100000);
+		assert_int_equal(fx_plan(&f), 0);
+		assert_int_equal(f.plan.n_moves, 0);
+		assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_OTHER_MOVER], 1);
+	}
+	fx_retouch(&f, p, fx_addr(1), 2, 5);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(f.plan.moves[0].to, 2);
+	fx_fini(&f);
+}
+
+/* Our own moves are not mistaken for another mover's. */
+static void test_own_moves_not_other(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	for (int i = 0; i < 50; i++)
+		fx_page(&f, p, fx_addr(i), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 50);
+	fx_execute(&f);
+	fx_tick(&f, 1000);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.other_moved, 0);
+	assert_int_equal(f.plan.n_moves, 0);
+	fx_fini(&f);
+}
+
+/* Build the same scene in f, processes in the given order. */
+static void scene(struct fx *f, const int *order, int n)
+{
+	static const pid_t tgids[] = {300, 100, 200, 400};
+
+	fx_init(f, 4, 2);
+	f->cfg.rate_bytes_per_s = 40 * FX_PS;
+	f->cfg.watermark_pct[2] = 5;
+	fx_free(f, 2, (uint64_t)(0.05 * (double)(16 * FX_GIB)) + 7 * FX_PS);
+	for (int k = 0; k < n; k++) {
+		int i = order[k];
+		size_t p = fx_proc(f, tgids[i], i % 3);
+
+		fx_oncpu(f, p, (unsigned int)i, 10);
+		for (int j = 0; j < 30; j++) {
+			/* many equal scores, to exercise the tie-breaks */
+			fx_page(f, p, fx_addr(j), (unsigned int)((i + j) % 4), 1 + j % 3,
+				(i * 7 + j) % 6);
+		}
+	}
+}
+
+static void test_deterministic(void **state)
+{
+	static const int a[] = {0, 1, 2, 3}, b[] = {3, 1, 0, 2};
+	struct fx f, g, k;
+
+	scene(&f, a, 4);
+	scene(&g, a, 4);
+	scene(&k, b, 4);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(fx_plan(&g), 0);
+	assert_int_equal(fx_plan(&k), 0);
+	assert_true(f.plan.n_moves > 0);
+	assert_int_equal(f.plan.n_moves, g.plan.n_moves);
+	assert_memory_equal(f.plan.moves, g.plan.moves, f.plan.n_moves * sizeof(*f.plan.moves));
+	assert_memory_equal(f.plan.skipped, g.plan.skipped, sizeof(f.plan.skipped));
+	/* the order processes come in does not matter either */
+	assert_int_equal(f.plan.n_moves, k.plan.n_moves);
+	assert_memory_equal(f.plan.moves, k.plan.moves, f.plan.n_moves * sizeof(*f.plan.moves));
+	assert_memory_equal(f.plan.skipped, k.plan.skipped, sizeof(f.plan.skipped));
+
+	/* planning twice on the same history gives the same plan */
+	assert_int_equal(fx_plan(&g), 0);
+	assert_memory_equal(f.plan.moves, g.plan.moves, f.plan.n_moves * sizeof(*f.plan.moves));
+	fx_fini(&f);
+	fx_fini(&g);
+	fx_fini(&k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cooldown),
+		cmocka_unit_test(test_pingpong),
+		cmocka_unit_test(test_phase_change_not_pingpong),
+		cmocka_unit_test(test_rate_hottest_first),
+		cmocka_unit_test(test_watermark),
+		cmocka_unit_test(test_watermark_then_budget),
+		cmocka_unit_test(test_other_mover),
+		cmocka_unit_test(test_numa_balancing_never_undone),
+		cmocka_unit_test(test_own_moves_not_other),
+		cmocka_unit_test(test_deterministic),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

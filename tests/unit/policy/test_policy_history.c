@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The policy history: exited processes, the bound and its eviction, direct updates. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+
+static struct pagemig_policy_history_stats stats(const struct fx *f)
+{
+	struct pagemig_policy_history_stats st;
+
+	pagemig_policy_history_stats(f->h, &st);
+	return st;
+}
+
+/* A process exits and a new one gets its tgid: nothing of the old one's history applies. */
+static void test_forget(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 3, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_page(&f, p, fx_addr(1), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(stats(&f).pages, 1);
+	fx_execute(&f);
+	assert_int_equal(stats(&f).procs, 1);
+	assert_int_equal(stats(&f).pages, 2); /* the record and the move reported */
+
+	/* same tgid, not forgotten: the page is cooling down */
+	fx_tick(&f, 1000);
+	fx_retouch(&f, p, fx_addr(1), 2, 5);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_COOLDOWN], 1);
+	assert_int_equal(stats(&f).pages, 1); /* folded in */
+
+	/* it exits; a new process 100 has that address on node 0, accessed from 2 */
+	pagemig_policy_history_forget(f.h, 100);
+	assert_int_equal(stats(&f).procs, 0);
+	fx_set_where(&f, p, fx_addr(1), 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.other_moved, 0); /* not the old one's page */
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(f.plan.moves[0].from, 0);
+	assert_int_equal(f.plan.moves[0].to, 2);
+	assert_int_equal(f.plan.procs[0].frozen, 0);
+	assert_int_equal(stats(&f).procs, 1);
+
+	/* forgetting what is unknown, or with no history, is fine */
+	pagemig_policy_history_forget(f.h, 12345);
+	pagemig_policy_history_forget(f.h, 0);
+	pagemig_policy_history_forget(NULL, 100);
+	fx_fini(&f);
+}
+
+/* Many processes come and go: the process table grows and shrinks, their records stay apart. */
+static void test_many_processes_churn(void **state)
+{
+	struct pagemig_policy_history *h = pagemig_policy_history_new(0);
+	struct pagemig_policy_history_stats st;
+
+	assert_non_null(h);
+	for (int round = 0; round < 3; round++) {
+		for (pid_t t = 1; t <= 5000; t++)
+			pagemig_policy_history_moved(h, t, fx_addr((uint64_t)t), 0, 1, 1000);
+		pagemig_policy_history_stats(h, &st);
+		assert_int_equal(st.procs, 5000);
+		assert_int_equal(st.pages, 5000);
+		for (pid_t t = 1; t <= 5000; t += 2)
+			pagemig_policy_history_forget(h, t);
+		pagemig_policy_history_stats(h, &st);
+		assert_int_equal(st.procs, 2500);
+		for (pid_t t = 2; t <= 5000; t += 2)
+			pagemig_policy_history_forget(h, t);
+		pagemig_policy_history_stats(h, &st);
+		assert_int_equal(st.procs, 0);
+	}
+	assert_int_equal(st.max_pages, PAGEMIG_POLICY_DEF_HISTORY_PAGES);
+	assert_int_equal(st.pages, 0);	     /* freed with their processes */
+	assert_true(st.bytes < 1024 * 1024); /* the process table, which stays grown */
+	pagemig_policy_history_moved(h, 0, fx_addr(1), 0, 1, 0); /* ignored */
+	pagemig_policy_history_moved(NULL, 1, fx_addr(1), 0, 1, 0);
+	pagemig_policy_history_free(h);
+	pagemig_policy_history_free(NULL);
+}
+
+/* The history never holds more than max_pages. */
+static void test_bound(void **state)
+{
+	struct fx f;
+	struct pagemig_policy_history_stats st;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	pagemig_policy_history_free(f.h);
+	f.h = pagemig_policy_history_new(64);
+	p = fx_proc(&f, 100, 0);
+	for (int i = 0; i < 200; i++)
+		fx_page(&f, p, fx_addr(i), 0, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	st = stats(&f);
+	assert_int_equal(st.pages, 64);
+	assert_int_equal(st.max_pages, 64);
+	assert_int_equal(st.inserted, 64);
+	assert_int_equal(st.evicted, 136);
+
+	/* and keeps working when full: the pages it knows keep their records */
+	for (int k = 0; k < 5; k++) {
+		fx_tick(&f, 1000);
+		assert_int_equal(fx_plan(&f), 0);
+		assert_int_equal(stats(&f).pages, 64);
+		assert_int_equal(stats(&f).inserted, 64);
+	}
+	/* moves reported beyond the bound are not kept either */
+	for (int i = 0; i < 70; i++)
+		pagemig_policy_history_moved(f.h, 100, fx_addr(i), 0, 1, f.now);
+	assert_int_equal(stats(&f).pages, 128);
+	assert_int_equal(stats(&f).evicted, 136 * 6 + 6);
+	fx_fini(&f);
+}
+
+/* A page that leaves the snapshot keeps its record while its last move still guards it, then
+ * the record goes: the history holds what is sampled and what is cooling down. */
+static void test_records_follow_the_snapshot(void **state)
+{
+	struct fx f;
+	size_t a, b;
+	uint64_t next = 1000;
+
+	fx_init(&f, 3, 0);
+	f.cfg.cooldown_ms = 30000;
+	a = fx_proc(&f, 100, 0);
+	b = fx_proc(&f, 200, 0);
+	for (int i = 0; i < 50; i++)
+		fx_page(&f, a, fx_addr(i), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 50);
+	fx_execute(&f);
+	f.procs[a].n = 0; /* a's pages decay out of the snapshot */
+	for (int k = 0; k < 10; k++) {
+		/* process b: 20 new pages an interval, its old ones gone from the snapshot */
+		f.procs[b].n = 0;
+		for (int i = 0; i < 20; i++)
+			fx_page(&f, b, fx_addr(next++), 0, 0.5, 0);
+		fx_tick(&f, 1000);
+		assert_int_equal(fx_plan(&f), 0);
+		assert_int_equal(stats(&f).pages, 70); /* a's 50 moved, b's 20 sampled */
+	}
+	/* a's pages come back wanting node 2: still cooling down, all remembered */
+	for (int i = 0; i < 50; i++)
+		fx_page(&f, a, fx_addr(i), 2, 5, 1);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+	assert_int_equal(f.plan.other_moved, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_COOLDOWN], 50);
+
+	/* gone again, past the cooldown: their records go */
+	f.procs[a].n = 0;
+	fx_tick(&f, 30000);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(stats(&f).pages, 20);
+	assert_int_equal(stats(&f).evicted, 0);
+	fx_fini(&f);
+}
+
+/* moved() on a page the plan never saw records it: the cooldown applies when it shows up. */
+static void test_moved_unknown_page(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	pagemig_policy_history_moved(f.h, 100, fx_addr(7), 0, 1, f.now);
+	p = fx_proc(&f, 100, 0);
+	fx_page(&f, p, fx_addr(7), 0, 5, 1);
+	fx_tick(&f, 1000);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.other_moved, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_PINGPONG], 1); /* 1 -> 0 is straight back */
+	fx_fini(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_forget),
+		cmocka_unit_test(test_many_processes_churn),
+		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_records_follow_the_snapshot),
+		cmocka_unit_test(test_moved_unknown_page),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

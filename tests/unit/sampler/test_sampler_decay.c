@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The sampler's snapshot arithmetic: the per-interval aggregate of access records, exponential
+ * decay of page scores (merge, forgetting, the max_snapshot cap) and on-CPU deltas.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sampler_internal.h"
+
+#define NS_PER_S 1000000000ull
+
+static struct pagemig_access_record rec(uint32_t tgid, uint64_t page, uint16_t node, uint8_t source,
+					uint32_t weight, uint8_t write)
+{
+	struct pagemig_access_record r = {
+		.page = page,
+		.tgid = tgid,
+		.weight = weight,
+		.node = node,
+		.source = source,
+		.write = write,
+	};
+
+	return r;
+}
+
+static struct pagemig_access_sample sample(uint32_t tgid, uint64_t page, uint16_t node,
+					   uint64_t weight, uint32_t events)
+{
+	struct pagemig_access_sample s;
+
+	memset(&s, 0, sizeof(s));
+	s.key.tgid = tgid;
+	s.key.page = page;
+	s.key.node = node;
+	s.val.weight = weight;
+	s.val.events = events;
+	return s;
+}
+
+static void test_factor(void **state)
+{
+	assert_true(pagemig_decay_factor(0, 10 * NS_PER_S) == 1.0);
+	assert_true(pagemig_decay_factor(5 * NS_PER_S, 0) == 0.0);
+	assert_true(fabs(pagemig_decay_factor(10 * NS_PER_S, 10 * NS_PER_S) - 0.5) < 1e-12);
+	assert_true(fabs(pagemig_decay_factor(20 * NS_PER_S, 10 * NS_PER_S) - 0.25) < 1e-12);
+	/* Decay by elapsed time: two half intervals make one whole. */
+	assert_true(fabs(pagemig_decay_factor(5 * NS_PER_S, 10 * NS_PER_S) *
+				 pagemig_decay_factor(5 * NS_PER_S, 10 * NS_PER_S) -
+			 0.5) < 1e-12);
+}
+
+static void test_table(void **state)
+{
+	struct pagemig_access_table t;
+	struct pagemig_access_record r;
+
+	assert_int_equal(pagemig_access_table_init(&t, 0), -EINVAL);
+	assert_int_equal(pagemig_access_table_init(&t, 3), 0);
+	assert_true(pagemig_access_table_footprint(3) >= 3 * sizeof(struct pagemig_access_sample));
+
+	/* Same key adds up; node and source are part of the key. */
+	r = rec(7, 0x1000, 1, PAGEMIG_SAMPLE_FAULT, 1, 1);
+	assert_true(pagemig_access_table_add(&t, &r));
+	r = rec(7, 0x1000, 1, PAGEMIG_SAMPLE_FAULT, 1, 0);
+	assert_true(pagemig_access_table_add(&t, &r));
+	r = rec(7, 0x1000, 0, PAGEMIG_SAMPLE_FAULT, 1, 0);
+	assert_true(pagemig_access_table_add(&t, &r));
+	r = rec(7, 0x1000, 1, PAGEMIG_SAMPLE_PMU, 10007, 0);
+	assert_true(pagemig_access_table_add(&t, &r));
+	assert_int_equal(t.n, 3);
+	assert_int_equal(t.v[0].val.weight, 2);
+	assert_int_equal(t.v[0].val.events, 2);
+	assert_int_equal(t.v[0].val.writes, 1);
+	assert_int_equal(t.v[2].val.weight, 10007);
+	assert_int_equal(t.v[2].val.events, 1);
+
+	/* Full: a new key is refused, known keys still add up. */
+	r = rec(8, 0x2000, 0, PAGEMIG_SAMPLE_FAULT, 1, 0);
+	assert_false(pagemig_access_table_add(&t, &r));
+	r = rec(7, 0x1000, 0, PAGEMIG_SAMPLE_FAULT, 1, 0);
+	assert_true(pagemig_access_table_add(&t, &r));
+	assert_int_equal(t.v[1].val.events, 2);
+
+	pagemig_access_table_reset(&t);
+	assert_int_equal(t.n, 0);
+	r = rec(8, 0x2000, 0, PAGEMIG_SAMPLE_FAULT, 1, 0);
+	assert_true(pagemig_access_table_add(&t, &r));
+	assert_int_equal(t.n, 1);
+	pagemig_access_table_free(&t);
+}
+
+/* Many keys colliding in a small index still come back one each. */
+static void test_table_many(void **state)
+{
+	struct pagemig_access_table t;
+
+	assert_int_equal(pagemig_access_table_init(&t, 1000), 0);
+	for (int round = 0; round < 3; round++)
+		for (uint64_t i = 0; i < 1000; i++) {
+			struct pagemig_access_record r = rec(1 + i % 7, i << 12, i % 3, 0, 1, 0);
+
+			assert_true(pagemig_access_table_add(&t, &r));
+		}
+	assert_int_equal(t.n, 1000);
+	for (size_t i = 0; i < t.n; i++)
+		assert_int_equal(t.v[i].val.events, 3);
+	pagemig_access_sort(t.v, t.n);
+	for (size_t i = 1; i < t.n; i++)
+		assert_true(t.v[i - 1].key.tgid < t.v[i].key.tgid ||
+			    (t.v[i - 1].key.tgid == t.v[i].key.tgid &&
+			     t.v[i - 1].key.page < t.v[i].key.page));
+	pagemig_access_table_free(&t);
+}
+
+static void test_decay_merge(void **state)
+{
+	struct pagemig_access_sample fresh[4];
+	struct pagemig_page_score a[8], b[8];
+	struct pagemig_decay_result r;
+
+	/* Interval 1: three entries from nothing. */
+	fresh[0] = sample(2, 0x3000, 0, 4, 4);
+	fresh[1] = sample(1, 0x1000, 1, 2, 2);
+	fresh[2] = sample(1, 0x1000, 0, 6, 6);
+	pagemig_access_sort(fresh, 3);
+	r = pagemig_decay_pages(NULL, 0, fresh, 3, 0.5, 0.05, 8, a);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.forgotten, 0);
+	assert_int_equal(r.dropped, 0);
+	/* Sorted (tgid, page, node). */
+	assert_int_equal(a[0].tgid, 1);
+	assert_int_equal(a[0].node, 0);
+	assert_true(a[0].score == 6.0);
+	assert_int_equal(a[1].node, 1);
+	assert_int_equal(a[2].tgid, 2);
+	assert_int_equal(a[0].events, 6);
+	assert_int_equal(a[0].idle, 0);
+
+	/* Interval 2 with factor 0.5: (1,0x1000,0) sampled again, others decay; a new one. */
+	fresh[0] = sample(1, 0x1000, 0, 2, 2);
+	fresh[1] = sample(1, 0x2000, 0, 1, 1);
+	pagemig_access_sort(fresh, 2);
+	r = pagemig_decay_pages(a, 3, fresh, 2, 0.5, 0.05, 8, b);
+	assert_int_equal(r.n, 4);
+	assert_true(b[0].score == 6.0 * 0.5 + 2); /* (1, 0x1000, 0) */
+	assert_int_equal(b[0].weight, 2);
+	assert_int_equal(b[0].idle, 0);
+	assert_true(b[1].score == 1.0); /* (1, 0x1000, 1) decayed: 2 * 0.5 */
+	assert_int_equal(b[1].weight, 0);
+	assert_int_equal(b[1].events, 0);
+	assert_int_equal(b[1].idle, 1);
+	assert_int_equal(b[2].page, 0x2000); /* new */
+	assert_true(b[3].score == 2.0);	     /* (2, 0x3000, 0): 4 * 0.5 */
+}
+
+static void test_decay_forget(void **state)
+{
+	struct pagemig_page_score a[4], b[4];
+	struct pagemig_access_sample one = sample(1, 0x1000, 0, 1, 1);
+	struct pagemig_decay_result r;
+	int intervals = 0;
+
+	/* One sample at factor 0.5 is forgotten below 0.05 after 5 halvings (1/32 < 0.05). */
+	r = pagemig_decay_pages(NULL, 0, &one, 1, 0.5, 0.05, 4, a);
+	assert_int_equal(r.n, 1);
+	while (r.n) {
+		r = pagemig_decay_pages(intervals % 2 ? b : a, 1, NULL, 0, 0.5, 0.05, 4,
+					intervals % 2 ? a : b);
+		intervals++;
+	}
+	assert_int_equal(intervals, 5);
+	assert_int_equal(r.forgotten, 1);
+
+	/* Factor 0 (half life 0): nothing survives an interval without samples. */
+	r = pagemig_decay_pages(NULL, 0, &one, 1, 0.0, 0.05, 4, a);
+	r = pagemig_decay_pages(a, 1, NULL, 0, 0.0, 0.05, 4, b);
+	assert_int_equal(r.n, 0);
+}
+
+/* Duplicated keys in one interval are one entry, summed. */
+static void test_decay_duplicates(void **state)
+{
+	struct pagemig_access_sample fresh[3] = {
+		sample(1, 0x1000, 0, 1, 1),
+		sample(1, 0x1000, 0, 3, 2),
+		sample(1, 0x2000, 0, 1, 1),
+	};
+	struct pagemig_page_score out[3];
+	struct pagemig_decay_result r;
+
+	r = pagemig_decay_pages(NULL, 0, fresh, 3, 0.5, 0.05, 3, out);
+	assert_int_equal(r.n, 2);
+	assert_true(out[0].score == 4.0);
+	assert_int_equal(out[0].events, 3);
+}
+
+/* Beyond cap the lowest scores go; equal scores: the later key goes; key order is kept. */
+static void test_decay_cap(void **state)
+{
+	struct pagemig_access_sample fresh[5] = {
+		sample(1, 0x1000, 0, 5, 5), sample(1, 0x2000, 0, 1, 1), sample(1, 0x3000, 0, 9, 9),
+		sample(1, 0x4000, 0, 1, 1), sample(1, 0x5000, 0, 7, 7),
+	};
+	struct pagemig_page_score out[5];
+	struct pagemig_decay_result r;
+
+	r = pagemig_decay_pages(NULL, 0, fresh, 5, 0.5, 0.05, 4, out);
+	assert_int_equal(r.n, 4);
+	assert_int_equal(r.dropped, 1);
+	assert_int_equal(out[0].page, 0x1000);
+	assert_int_equal(out[1].page, 0x2000); /* kept: equal to 0x4000, earlier key */
+	assert_int_equal(out[2].page, 0x3000);
+	assert_int_equal(out[3].page, 0x5000);
+
+	r = pagemig_decay_pages(NULL, 0, fresh, 5, 0.5, 0.05, 2, out);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.dropped, 3);
+	assert_int_equal(out[0].page, 0x3000);
+	assert_int_equal(out[1].page, 0x5000);
+}
+
+static struct pagemig_oncpu_sample oncpu(uint32_t tgid, uint32_t node, uint64_t ns)
+{
+	struct pagemig_oncpu_sample s = {.key = {.tgid = tgid, .node = node},
+					 .val = {.ns = ns, .slices = 1}};
+
+	return s;
+}
+
+static void test_oncpu(void **state)
+{
+	struct pagemig_oncpu_sample cur[3];
+	struct pagemig_oncpu_score a[3], b[3];
+	size_t n;
+
+	cur[0] = oncpu(5, 1, 300);
+	cur[1] = oncpu(5, 0, 100);
+	cur[2] = oncpu(9, 0, 50);
+	pagemig_oncpu_sort(cur, 3);
+	n = pagemig_decay_oncpu(NULL, 0, cur, 3, 0.5, a);
+	assert_int_equal(n, 3);
+	assert_int_equal(a[0].node, 0);
+	assert_int_equal(a[0].ns, 100);
+	assert_true(a[0].score == 100.0);
+	assert_int_equal(a[1].total_ns, 300);
+
+	/* Cumulative readings: deltas. tgid 9 is gone (unmanaged); (5,0) went backwards
+	 * (managed anew): its reading is the whole delta. */
+	cur[0] = oncpu(5, 0, 40);
+	cur[1] = oncpu(5, 1, 1300);
+	n = pagemig_decay_oncpu(a, 3, cur, 2, 0.5, b);
+	assert_int_equal(n, 2);
+	assert_int_equal(b[0].ns, 40);
+	assert_true(b[0].score == 100 * 0.5 + 40);
+	assert_int_equal(b[1].ns, 1000);
+	assert_true(b[1].score == 300 * 0.5 + 1000);
+	assert_int_equal(b[1].total_ns, 1300);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_factor),	     cmocka_unit_test(test_table),
+		cmocka_unit_test(test_table_many),   cmocka_unit_test(test_decay_merge),
+		cmocka_unit_test(test_decay_forget), cmocka_unit_test(test_decay_duplicates),
+		cmocka_unit_test(test_decay_cap),    cmocka_unit_test(test_oncpu),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
