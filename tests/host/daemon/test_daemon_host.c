@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * pagemigd on the running kernel: --check-config, start with the sampler, status through
+ * pagemigctl, reload of a good and of a bad configuration, observe mode, stop on SIGTERM within
+ * a second with exit status 0.
+ *
+ *   test_daemon_host PAGEMIGD PAGEMIGCTL
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdbool.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "check.h"
+
+static const char *pagemigd, *pagemigctl;
+static char dir[] = "/tmp/pagemigd-host-XXXXXX";
+static char conf[300], sock[300], log_path[300];
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void write_conf(const char *interval, const char *extra)
+{
+	FILE *f = fopen(conf, "w");
+
+	fprintf(f,
+		"[daemon]\ninterval = %s\nsocket = %s\n[policy big]\nmin_rss = 64MiB\n"
+		"type = locality\n%s",
+		interval, sock, extra ? extra : "");
+	fclose(f);
+}
+
+/* Run a command, capture stdout into buf; returns the exit status. */
+static int run(const char *cmd, char *buf, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n = 0;
+	int ws;
+
+	if (!p)
+		return -1;
+	while (n + 1 < len && !feof(p)) {
+		size_t r = fread(buf + n, 1, len - 1 - n, p);
+
+		if (!r)
+			break;
+		n += r;
+	}
+	buf[n] = 0;
+	ws = pclose(p);
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
+}
+
+/* pagemigctl --json status, parsed; NULL when it failed. */
+static struct json_object *status(void)
+{
+	char cmd[700], out[65536];
+
+	snprintf(cmd, sizeof(cmd), "%s --socket %s --json status", pagemigctl, sock);
+	if (run(cmd, out, sizeof(out)) != 0)
+		return NULL;
+	return json_tokener_parse(out);
+}
+
+static const char *get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+static long long get_int(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : -1;
+}
+
+static pid_t start(bool observe)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, STDERR_FILENO);
+		execl(pagemigd, "pagemigd", "-f", "-c", conf, observe ? "--observe" : NULL, NULL);
+		_exit(127);
+	}
+	/* ready once the socket answers */
+	for (int i = 0; i < 100; i++) {
+		struct json_object *s = status();
+
+		if (s) {
+			json_object_put(s);
+			return pid;
+		}
+		usleep(100000);
+	}
+	return pid;
+}
+
+static int stop(pid_t pid, double *took)
+{
+	double t0 = now_s();
+	int ws = 0;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &ws, 0);
+	*took = now_s() - t0;
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+static bool log_has(const char *needle)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f = fopen(log_path, "r");
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static void test_check_config(void)
+{
+	char cmd[700], out[8192], bad[300];
+	FILE *f;
+
+	write_conf("2s", NULL);
+	snprintf(cmd, sizeof(cmd), "%s --check-config -c %s 2>&1", pagemigd, conf);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+
+	/* three errors on three lines: every one reported as FILE:LINE: message */
+	snprintf(bad, sizeof(bad), "%s/bad.conf", dir);
+	f = fopen(bad, "w");
+	fprintf(f, "[daemon]\ninterval = 0s\nbogus = 1\n[policy x]\ntype = sideways\n");
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s --check-config -c %s 2>&1", pagemigd, bad);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 1);
+	for (int line = 2; line <= 5; line += (line == 3 ? 2 : 1)) {
+		char want[320];
+
+		snprintf(want, sizeof(want), "%s:%d: ", bad, line);
+		if (!strstr(out, want)) {
+			printf("  missing '%s' in:\n%s", want, out);
+			CHECK(0);
+		}
+	}
+	snprintf(cmd, sizeof(cmd), "%s --version", pagemigd);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+	CHECK(strstr(out, "pagemigd ") == out);
+	snprintf(cmd, sizeof(cmd), "%s --bogus 2>/dev/null", pagemigd);
+	CHECK(run(cmd, out, sizeof(out)) != 0);
+}
+
+static void test_start_status_reload_stop(void)
+{
+	struct json_object *s, *sources, *nodes;
+	double took;
+	pid_t pid;
+	bool fault_active = false;
+
+	write_conf("2s", NULL);
+	pid = start(false);
+	s = status();
+	CHECK(s != NULL);
+	if (!s) {
+		kill(pid, SIGKILL);
+		return;
+	}
+	CHECK(strcmp(get_str(s, "mode"), "enforce") == 0);
+	CHECK_EQ(get_int(s, "interval_ms"), 2000);
+	CHECK(json_object_object_get_ex(s, "nodes", &nodes) &&
+	      json_object_array_length(nodes) >= 1);
+	CHECK(json_object_object_get_ex(s, "sources", &sources));
+	for (size_t i = 0; sources && i < json_object_array_length(sources); i++) {
+		struct json_object *src = json_object_array_get_idx(sources, i);
+
+		if (!strcmp(get_str(src, "name"), "fault") &&
+		    !strcmp(get_str(src, "state"), "active"))
+			fault_active = true;
+	}
+	CHECK(fault_active); /* the sampler is loaded */
+	json_object_put(s);
+
+	/* a good change applies */
+	write_conf("3s", NULL);
+	kill(pid, SIGHUP);
+	usleep(500000);
+	s = status();
+	CHECK(s && get_int(s, "interval_ms") == 3000);
+	json_object_put(s);
+
+	/* a bad file keeps the running configuration and says why */
+	write_conf("3s", "[daemon]\nmode = sometimes\n");
+	kill(pid, SIGHUP);
+	usleep(500000);
+	s = status();
+	CHECK(s && get_int(s, "interval_ms") == 3000);
+	json_object_put(s);
+	CHECK(log_has("reloading"));
+	CHECK(log_has(":8: ")); /* FILE:LINE of the bad key (or of the second [daemon]) */
+
+	CHECK_EQ(stop(pid, &took), 0);
+	printf("  stopped in %.0f ms\n", took * 1000);
+	CHECK(took < 1.0);
+	CHECK(access(sock, F_OK) != 0); /* the socket is removed */
+}
+
+static void test_observe(void)
+{
+	struct json_object *s;
+	double took;
+	pid_t pid;
+
+	write_conf("1s", NULL);
+	pid = start(true);
+	sleep(2);
+	s = status();
+	CHECK(s && strcmp(get_str(s, "mode"), "observe") == 0);
+	CHECK(s && get_int(s, "cycles") >= 2);
+	CHECK(s && get_int(s, "pages_moved") == 0);
+	json_object_put(s);
+	CHECK_EQ(stop(pid, &took), 0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_test tests[] = {
+		CHECK_TEST(test_check_config),
+		CHECK_TEST(test_start_status_reload_stop),
+		CHECK_TEST(test_observe),
+	};
+	int ret;
+
+	if (argc != 3)
+		SKIP_ALL("usage: test_daemon_host PAGEMIGD PAGEMIGCTL");
+	if (geteuid() != 0)
+		SKIP_ALL("needs root (BPF, move_pages on other processes)");
+	pagemigd = argv[1];
+	pagemigctl = argv[2];
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(conf, sizeof(conf), "%s/pagemig.conf", dir);
+	snprintf(sock, sizeof(sock), "%s/pagemigd.sock", dir);
+	snprintf(log_path, sizeof(log_path), "%s/pagemigd.log", dir);
+	ret = check_run(tests, sizeof(tests) / sizeof(tests[0]));
+	if (ret) {
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "tail -30 %s", log_path);
+		if (system(cmd) < 0)
+			perror("tail");
+	}
+	return ret;
+}
