@@ -49,7 +49,7 @@ struct pagemig_sampler {
 	struct pagemig_sampler_config cfg; /* with defaults filled in */
 	struct pagemig_source_status status[PAGEMIG_SOURCE__COUNT];
 	struct pagemig_topo topo;
-	struct btf *btf; /* the kernel's, to see which tracepoints exist */
+	struct btf *btf; /* the kernel's, to see which tracepoints exist (during load only) */
 	int ncpus;	 /* possible CPUs, as libbpf sizes per-CPU values */
 
 	int managed_fd;	 /* shared: bitmap of managed tgids */
@@ -859,6 +859,9 @@ int pagemig_sampler_new(const struct pagemig_sampler_config *config, struct page
 			load_audit(s);
 		}
 	}
+	/* The kernel's BTF was only needed to see which tracepoints exist: several MiB parsed. */
+	btf__free(s->btf);
+	s->btf = NULL;
 	probe_softdirty(s);
 	update_numa_hint(s);
 

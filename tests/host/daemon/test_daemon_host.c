@@ -66,7 +66,7 @@ static struct json_object *status(void)
 {
 	char cmd[700], out[65536];
 
-	snprintf(cmd, sizeof(cmd), "%s --socket %s --json status", pagemigctl, sock);
+	snprintf(cmd, sizeof(cmd), "%s --socket %s --json status 2>/dev/null", pagemigctl, sock);
 	if (run(cmd, out, sizeof(out)) != 0)
 		return NULL;
 	return json_tokener_parse(out);

@@ -134,6 +134,11 @@ case_sources() {
 		ok "the unit's sandbox and capabilities cost no sampler source" ||
 		bad "the sandbox changes the sampler's sources"
 	grep -q '=active' <<<"$confined" && ok "some source is active" || bad "no source is active"
+	# The unit's bounding set: CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE,
+	# CAP_SYS_NICE, CAP_PERFMON, CAP_BPF; the daemon may have dropped more from CapEff.
+	grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' "/proc/$(prop pagemigd MainPID)/status"
+	[ "$(sed -n 's/^CapBnd:\t//p' "/proc/$(prop pagemigd MainPID)/status")" = 000000c000880006 ] &&
+		ok "bounding set: the unit's six capabilities" || bad "unexpected bounding set"
 	journalctl -b -u pagemigd --no-hostname -o cat | grep -iE 'source|privilege|capab' | head -n 20
 }
 
