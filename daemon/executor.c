@@ -257,7 +257,7 @@ static void run_group(struct executor *e)
 		e->counters.moved_from_to[d->from][d->to] += d->moved;
 	e->bytes_done += (uint64_t)n * (uint64_t)sysconf(_SC_PAGESIZE);
 	if (d->moved || d->failed)
-		log_msg(d->failed ? LOG_INFO : LOG_DEBUG,
+		log_msg(d->failed ? LOG_NOTICE : LOG_INFO,
 			&(struct log_fields){.policy = d->rule,
 					     .pid = d->pid,
 					     .node = d->to,

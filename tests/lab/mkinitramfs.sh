@@ -23,6 +23,7 @@ Build a gzip'd cpio initramfs for the NUMA lab guest holding:
                          tab-separated fields:
                            case<TAB>NAME<TAB>PATH<TAB>NODES<TAB>TIMEOUT<TAB>FLAGS<TAB>ARGS
                            program<TAB>PATH
+                           file<TAB>SRC<TAB>/DEST
   --case PATH            add the executable PATH as a case named after it (nodes 2,3, 60 s)
   --program PATH         add the executable PATH as /lab/bin/NAME without making it a case
   --host-program NAME    add a host program (found in PATH) at its host path; numactl and
@@ -65,6 +66,7 @@ if [ -n "$manifest" ]; then
 		case $line in
 		case$'\t'*) cases+=("${line#case$'\t'}") ;;
 		program$'\t'*) programs+=("${line#program$'\t'}") ;;
+		file$'\t'*) line=${line#file$'\t'}; files+=("${line%%$'\t'*}:${line#*$'\t'}") ;;
 		'' | '#'*) ;;
 		*) die "$manifest: bad line '$line'" ;;
 		esac
