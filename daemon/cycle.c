@@ -235,7 +235,8 @@ static void scan_processes(struct pagemigd *d)
 		d->procs[w++] = *m;
 	}
 	d->n_procs = w;
-	qsort(d->procs, d->n_procs, sizeof(*d->procs), cmp_pid);
+	if (d->n_procs)
+		qsort(d->procs, d->n_procs, sizeof(*d->procs), cmp_pid);
 }
 
 /* ---- residence of sampled pages ------------------------------------------------------------ */

@@ -114,12 +114,14 @@ int executor_submit(struct executor *e, const struct pagemig_plan *plan, bool ob
 		e->moves = m;
 		e->cap = plan->n_moves;
 	}
-	memcpy(e->moves, plan->moves, plan->n_moves * sizeof(*e->moves));
 	e->n = plan->n_moves;
 	e->pos = 0;
 	e->observe = observe;
 	e->start_ms = now_ms;
 	e->bytes_done = 0;
+	if (!e->n)
+		return 0;
+	memcpy(e->moves, plan->moves, plan->n_moves * sizeof(*e->moves));
 	qsort(e->moves, e->n, sizeof(*e->moves), cmp_move);
 	return 0;
 }

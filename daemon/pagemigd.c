@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "log.h"
 #include "pagemigd.h"
+#include "privdrop.h"
 
 #define DEFAULT_CONFIG "/etc/pagemig.conf"
 
@@ -116,7 +117,7 @@ static int load_config(struct pagemigd *d, struct pagemig_config *cfg)
 
 	if (!diag)
 		return -ENOMEM;
-	err = pagemig_config_load(d->config_path, &next, diag);
+	err = pagemig_config_load_secure(d->config_path, &next, diag);
 	for (unsigned int i = 0; i < diag->n; i++) {
 		/* FILE:LINE: message; the log level carries the severity */
 		if (diag->msg[i].line)
@@ -364,6 +365,24 @@ static void drain_timer(int fd)
 		;
 }
 
+/* The control socket's file is still there, or is made again (a removed /run/pagemig, a
+ * cleanup of the directory); said once per change. */
+static void check_socket(struct pagemigd *d)
+{
+	static int last_err;
+	int r = control_check_path(d->ctl);
+
+	if (r == 1)
+		log_warning("the control socket '%s' had vanished or been replaced: listening on a "
+			    "new one",
+			    d->cfg.socket_path);
+	else if (r < 0 && r != last_err)
+		log_errno(LOG_ERR, r, "the control socket '%s' vanished and cannot be made again "
+				      "(retrying each cycle)",
+			  d->cfg.socket_path);
+	last_err = r < 0 ? r : 0;
+}
+
 static void dispatch(struct pagemigd *d, const struct epoll_event *ev)
 {
 	int fd = ev->data.fd;
@@ -374,6 +393,7 @@ static void dispatch(struct pagemigd *d, const struct epoll_event *ev)
 		drain_timer(fd);
 		pagemigd_cycle(d);
 		update_status(d);
+		check_socket(d);
 	} else if (fd == d->watchdogfd) {
 		drain_timer(fd);
 		sd_notify(0, "WATCHDOG=1");
@@ -435,7 +455,7 @@ int main(int argc, char **argv)
 
 		if (!diag)
 			return EXIT_SETUP;
-		err = pagemig_config_load(a.config, &cfg, diag);
+		err = pagemig_config_load_secure(a.config, &cfg, diag);
 		pagemig_config_diag_print(err ? stderr : stdout, diag);
 		free(diag);
 		if (err)
@@ -456,6 +476,16 @@ int main(int argc, char **argv)
 	}
 	log_set_level(d.cfg.log_level);
 	err = setup(&d);
+	if (!err) {
+		char caps[256];
+
+		/* BPF is loaded and the socket bound: keep only what the running daemon needs */
+		err = privdrop_after_setup(d.sampler, caps, sizeof(caps));
+		if (err)
+			log_errno(LOG_ERR, err, "dropping capabilities");
+		else
+			log_info("capabilities: %s", caps);
+	}
 	if (!err)
 		err = run(&d);
 	teardown(&d);

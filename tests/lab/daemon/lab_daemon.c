@@ -15,6 +15,8 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <numaif.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -302,14 +304,26 @@ static void scenario_tiering(void)
 {
 	const char *args[] = {"--hot",	     "16", "--cold", "0", "--mem-node", "2",
 			      "--alloc-cpu", "1",  "--cpu",  "1", NULL};
-	const char *cold_args[] = {"--hot",	  "1", "--cold", "32", "--mem-node", "0",
-				   "--alloc-cpu", "0", "--cpu",	 "0",  NULL};
+	/* the cold set is first touched once the daemon manages the process, so it is known */
+	const char *cold_args[] = {"--hot",	  "4", "--cold", "32", "--mem-node",   "0",
+				   "--alloc-cpu", "0", "--cpu",	 "0",  "--cold-delay", "4",
+				   NULL};
 	struct workload w, c;
 	size_t n, near = 0, far = 0;
 	pid_t d;
 
-	/* node 0 "under pressure": a watermark above its free share sends cold pages far; the
-	 * daemon runs first so that it sees the cold set's first touch (and knows those pages) */
+	/* node 0 under pressure: 192 MiB of this (ignored) process fill it below its 90%
+	 * watermark, so cold pages there must go far. The daemon runs first so that it sees the
+	 * cold set's first touch (and knows those pages). */
+	unsigned long mask0 = 1;
+	size_t fill = 192ul << 20;
+	char *filler = mmap(NULL, fill, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	CHECK(filler != MAP_FAILED);
+	if (filler == MAP_FAILED)
+		return;
+	mbind(filler, fill, MPOL_BIND, &mask0, sizeof(mask0) * 8, 0);
+	memset(filler, 1, fill);
 	d = start_daemon("[policy tier]\nexe = */pagemig-workload\ntype = tiering\n"
 			 "[policy rest]\ntype = ignore\n",
 			 false, "watermark.node0 = 90%\n");
@@ -327,6 +341,17 @@ static void scenario_tiering(void)
 		if (near >= n * 9 / 10 && far >= c.cold_bytes / ps / 2)
 			break;
 		sleep(1);
+	}
+	if (far < c.cold_bytes / ps / 2) {
+		char cmd[2048];
+
+		snprintf(cmd, sizeof(cmd),
+			 BIN "pagemigctl --socket %s/pagemigd.sock procs; " BIN
+			     "pagemigctl --socket %s/pagemigd.sock proc %d; " BIN
+			     "pagemigctl --socket %s/pagemigd.sock history",
+			 dir, dir, (int)c.pid, dir);
+		if (system(cmd) < 0)
+			perror("pagemigctl");
 	}
 	CHECK(near >= n * 9 / 10);	     /* promoted */
 	CHECK(far >= c.cold_bytes / ps / 2); /* demoted under pressure */

@@ -41,6 +41,7 @@ static struct {
 	double seconds;
 	bool thp;
 	int alloc_cpu;
+	double cold_delay;
 } opt = {.hot_bytes = 64ul << 20, .cold_bytes = 64ul << 20, .threads = 1, .alloc_cpu = -1};
 
 static char *hot, *cold;
@@ -60,12 +61,14 @@ static void usage(FILE *out)
 		"Usage: pagemig-workload [--hot MIB] [--cold MIB] [--mem-node N] [--cpu LIST]\n"
 		"                        [--threads N] [--shared] [--thp] [--seconds S] "
 		"[--report]\n"
-		"                        [--alloc-cpu C]\n"
+		"                        [--alloc-cpu C] [--cold-delay S]\n"
 		"Keep writing a hot set from threads pinned to the CPUs in LIST (default: any),\n"
 		"with the hot and cold sets first touched on node N (default 0). Exit 0 when the\n"
 		"data is intact at SIGTERM/SIGINT or after S seconds, 3 when it is not.\n"
 		"--alloc-cpu pins the main thread to CPU C (so first-touch faults come from its\n"
-		"node). The first output line gives the pid and both sets' addresses.\n");
+		"node). --cold-delay first-touches the cold set S seconds after start (so that a\n"
+		"daemon already watching sees it). The first output line gives the pid and both\n"
+		"sets' addresses.\n");
 }
 
 static void *writer(void *arg)
@@ -98,7 +101,9 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-static char *alloc_on(size_t bytes, int node)
+/* Map bytes bound to node; first-touch them now (and unbind) when touch is set, otherwise the
+ * binding stays until touch_on() writes them. */
+static char *alloc_on(size_t bytes, int node, bool touch)
 {
 	unsigned long mask = 1ul << node;
 	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -108,9 +113,11 @@ static char *alloc_on(size_t bytes, int node)
 	madvise(p, bytes, opt.thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	if (mbind(p, bytes, MPOL_BIND, &mask, sizeof(mask) * 8, 0) < 0)
 		return NULL;
-	memset(p, 0, bytes);
-	/* later placement is the mover's business */
-	mbind(p, bytes, MPOL_DEFAULT, NULL, 0, 0);
+	if (touch) {
+		memset(p, 0, bytes);
+		/* later placement is the mover's business */
+		mbind(p, bytes, MPOL_DEFAULT, NULL, 0, 0);
+	}
 	return p;
 }
 
@@ -155,10 +162,13 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"hot", 1, NULL, 'H'},	     {"cold", 1, NULL, 'C'},	{"mem-node", 1, NULL, 'm'},
-		{"cpu", 1, NULL, 'c'},	     {"threads", 1, NULL, 't'}, {"shared", 0, NULL, 's'},
-		{"seconds", 1, NULL, 'S'},   {"report", 0, NULL, 'r'},	{"thp", 0, NULL, 'T'},
-		{"alloc-cpu", 1, NULL, 'a'}, {"help", 0, NULL, 'h'},	{NULL, 0, NULL, 0},
+		{"hot", 1, NULL, 'H'},	      {"cold", 1, NULL, 'C'},
+		{"mem-node", 1, NULL, 'm'},   {"cpu", 1, NULL, 'c'},
+		{"threads", 1, NULL, 't'},    {"shared", 0, NULL, 's'},
+		{"seconds", 1, NULL, 'S'},    {"report", 0, NULL, 'r'},
+		{"thp", 0, NULL, 'T'},	      {"alloc-cpu", 1, NULL, 'a'},
+		{"cold-delay", 1, NULL, 'D'}, {"help", 0, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	pthread_t th[MAX_THREADS];
 	struct timespec t0, now;
@@ -199,6 +209,9 @@ int main(int argc, char **argv)
 		case 'a':
 			opt.alloc_cpu = atoi(optarg);
 			break;
+		case 'D':
+			opt.cold_delay = strtod(optarg, NULL);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -220,14 +233,12 @@ int main(int argc, char **argv)
 		CPU_SET(opt.alloc_cpu, &set);
 		sched_setaffinity(0, sizeof(set), &set);
 	}
-	hot = alloc_on(opt.hot_bytes, opt.mem_node);
-	cold = opt.cold_bytes ? alloc_on(opt.cold_bytes, opt.mem_node) : NULL;
+	hot = alloc_on(opt.hot_bytes, opt.mem_node, true);
+	cold = opt.cold_bytes ? alloc_on(opt.cold_bytes, opt.mem_node, opt.cold_delay <= 0) : NULL;
 	if (!hot || (opt.cold_bytes && !cold)) {
 		perror("pagemig-workload: allocating on the node");
 		return 1;
 	}
-	for (size_t i = 0; i < opt.cold_bytes / 8; i++)
-		((uint64_t *)cold)[i] = pattern(i, 7);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	for (long t = 0; t < opt.threads; t++)
@@ -236,6 +247,12 @@ int main(int argc, char **argv)
 	       (unsigned long)hot, opt.hot_bytes, (unsigned long)cold, opt.cold_bytes,
 	       opt.mem_node);
 	fflush(stdout);
+	if (opt.cold_delay > 0)
+		usleep((useconds_t)(opt.cold_delay * 1e6));
+	for (size_t i = 0; i < opt.cold_bytes / 8; i++)
+		((uint64_t *)cold)[i] = pattern(i, 7);
+	if (opt.cold_delay > 0 && cold)
+		mbind(cold, opt.cold_bytes, MPOL_DEFAULT, NULL, 0, 0);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!atomic_load(&stop)) {
