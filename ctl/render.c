@@ -223,6 +223,9 @@ static int render_status(struct json_object *r, FILE *out, const struct ctl_rend
 			ctl_fmt_count(c, sizeof(c), ju64(mv, "pages")));
 	if (jstr(r, "metrics_file", NULL))
 		fprintf(out, "  metrics written to %s each cycle\n", jstr(r, "metrics_file", ""));
+	if (jstr(r, "metrics_listen", NULL))
+		fprintf(out, "  metrics served on http://%s/metrics\n",
+			jstr(r, "metrics_listen", ""));
 	if (jbool(r, "nothing_to_place"))
 		fprintf(out, "  this machine has fewer than two memory nodes: nothing to place "
 			     "(pagemigd samples and reports only)\n");

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -57,12 +58,18 @@ struct move_job {
 	int pidfd;
 	char comm[16];
 	int node;
-	uint64_t start, end; /* as asked; 0, 0 for the whole process */
-	struct move_range *ranges;
+	uint64_t start, end;	   /* as asked; 0, 0 for the whole process */
+	struct move_range *ranges; /* mappings (parts) with resident pages, in address order */
 	size_t n_ranges, cur;
-	uint64_t pos;	  /* next address in ranges[cur] */
+	uint64_t pos;	  /* next address in ranges[cur] to scan */
 	uint64_t span;	  /* bytes of address space to go through */
 	uint64_t scanned; /* of those, done */
+	int pagemap_fd;	  /* /proc/PID/pagemap: which pages are resident */
+	uint64_t *pm;	  /* PAGEMIGD_MOVE_SCAN_PAGES entries */
+	size_t scan_n;	  /* entries to read next: grows over sparse memory */
+	void **batch;	  /* resident pages found, PAGEMIGD_MOVE_CHUNK_PAGES at most */
+	int *bnodes, *bstatus;
+	size_t n_batch;
 	struct pagemig_opts opts;
 	struct pagemig_report rep;
 	long off_target;
@@ -88,6 +95,7 @@ struct commands_state {
 	struct manual_decision manual[PAGEMIGD_MANUAL_HISTORY];
 	uint64_t n_manual; /* decisions recorded; manual[(n - 1) % size] is the newest */
 	struct pagemig_report manual_total;
+	uint64_t manual_pages_failed; /* resident pages manual moves left off target */
 	uint64_t manual_ok, manual_failed;
 	/* the latest finished manual move's audit sample */
 	uint64_t audit_id;
@@ -97,6 +105,8 @@ struct commands_state {
 	size_t n_audit;
 	/* metrics outputs */
 	struct metrics_http *http;
+	char http_cfg[PAGEMIG_CONFIG_METRICS_LISTEN_MAX]; /* metrics_listen it was opened for */
+	char http_addr[80];				  /* what it listens on */
 	bool metrics_file_failing;
 };
 
@@ -381,9 +391,7 @@ static uint64_t manual_moved(const struct pagemigd *d)
 
 static uint64_t manual_failed(const struct pagemigd *d)
 {
-	const struct pagemig_report *r = d->cmds ? &d->cmds->manual_total : NULL;
-
-	return r ? r->pages - r->pages_on_target : 0;
+	return d->cmds ? d->cmds->manual_pages_failed : 0;
 }
 
 /* ---- status, nodes ----------------------------------------------------------------------- */
@@ -428,7 +436,24 @@ static struct json_object *sources_json(const struct pagemigd *d)
 	return a;
 }
 
-static struct json_object *job_json(const struct move_job *j)
+/*
+ * May peer see details of process pid that /proc shows only to its owner and root (page
+ * addresses, where its pages are, how it accesses them)? Root may; others for a process whose
+ * /proc/PID they own, which is also what ptrace's read check asks first (a process that is not
+ * dumpable has a /proc/PID owned by root).
+ */
+static bool peer_sees(const struct control_peer *peer, pid_t pid)
+{
+	char path[64];
+	struct stat sb;
+
+	if (peer->privileged)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return stat(path, &sb) == 0 && sb.st_uid == peer->uid;
+}
+
+static struct json_object *job_json(const struct move_job *j, const struct control_peer *peer)
 {
 	struct json_object *o;
 
@@ -439,7 +464,7 @@ static struct json_object *job_json(const struct move_job *j)
 	add_int(o, "pid", j->pid);
 	add_str(o, "comm", j->comm);
 	add_int(o, "node", j->node);
-	if (j->start || j->end) {
+	if ((j->start || j->end) && peer_sees(peer, j->pid)) {
 		add_addr(o, "start", j->start);
 		add_addr(o, "end", j->end);
 	} else {
@@ -496,8 +521,9 @@ static int cmd_status(void *ctx, const struct control_peer *peer, struct json_ob
 	add_u64(o, "pages_pending", executor_pending(d->exec));
 	add_u64(o, "decisions", c->decisions);
 	add_share(o, "local_access_share", d->local_share);
-	json_object_object_add(o, "move", d->cmds ? job_json(&d->cmds->job) : NULL);
+	json_object_object_add(o, "move", d->cmds ? job_json(&d->cmds->job, peer) : NULL);
 	add_str(o, "metrics_file", d->cfg.metrics_file[0] ? d->cfg.metrics_file : NULL);
+	add_str(o, "metrics_listen", d->cmds && d->cmds->http_addr[0] ? d->cmds->http_addr : NULL);
 	add_str(o, "status", d->status_line);
 	*result = o;
 	return 0;
@@ -546,7 +572,9 @@ static int cmd_nodes(void *ctx, const struct control_peer *peer, struct json_obj
 
 enum proc_sort { SORT_PID, SORT_MOVED, SORT_RSS, SORT_LOCAL };
 
-static struct json_object *managed_json(const struct pagemigd *d, const struct managed *m)
+/* details: where its pages are and how it accesses them, for peers that may see them */
+static struct json_object *managed_json(const struct pagemigd *d, const struct managed *m,
+					bool details)
 {
 	const struct pagemig_policy_rule *r = rule_of(d, m);
 	struct json_object *o = json_object_new_object();
@@ -557,9 +585,18 @@ static struct json_object *managed_json(const struct pagemigd *d, const struct m
 	add_str(o, "policy_type", r ? pagemig_policy_type_name(r->type) : NULL);
 	add_node(o, "home_node", m->home_node);
 	add_u64(o, "rss_bytes", m->rss_pages * page_size());
-	add_u64(o, "sampled_pages", m->pages_known);
-	json_object_object_add(o, "pages_per_node", per_node_json(&d->topo, m->pages_on, "pages"));
-	add_share(o, "local_access_share", m->local_share);
+	if (details) {
+		add_u64(o, "sampled_pages", m->pages_known);
+		json_object_object_add(o, "pages_per_node",
+				       per_node_json(&d->topo, m->pages_on, "pages"));
+		add_share(o, "local_access_share", m->local_share);
+	} else {
+		/* another user's process: /proc/PID/numa_maps is not theirs to read either */
+		add_bool(o, "details_hidden", true);
+		add_str(o, "sampled_pages", NULL);
+		add_str(o, "pages_per_node", NULL);
+		add_share(o, "local_access_share", -1);
+	}
 	add_u64(o, "pages_moved", m->pages_moved);
 	add_u64(o, "pages_failed", m->pages_failed);
 	add_u64(o, "managed_s", (mono_ms() - m->since_ms) / 1000);
@@ -580,11 +617,15 @@ static int cmp_managed(const void *a, const void *b, void *key)
 		if (x->rss_pages != y->rss_pages)
 			return x->rss_pages > y->rss_pages ? -1 : 1;
 		break;
-	case SORT_LOCAL:
-		/* least local first: what needs attention */
-		if (x->local_share != y->local_share)
-			return x->local_share < y->local_share ? -1 : 1;
+	case SORT_LOCAL: {
+		/* least local first (what needs attention), unknown shares last */
+		double lx = x->local_share < 0 ? 2 : x->local_share;
+		double ly = y->local_share < 0 ? 2 : y->local_share;
+
+		if (lx != ly)
+			return lx < ly ? -1 : 1;
 		break;
+	}
 	default:
 		break;
 	}
@@ -633,7 +674,7 @@ static int cmd_procs(void *ctx, const struct control_peer *peer, struct json_obj
 	o = json_object_new_object();
 	a = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, managed_json(d, order[i]));
+		json_object_array_add(a, managed_json(d, order[i], peer_sees(peer, order[i]->pid)));
 	free(order);
 	json_object_object_add(o, "processes", a);
 	add_u64(o, "total", d->n_procs);
@@ -962,7 +1003,8 @@ static struct json_object *step_json(enum pagemig_step step)
 }
 
 static struct json_object *decision_json(const struct exec_decision *x,
-					 const struct manual_decision *man)
+					 const struct manual_decision *man,
+					 const struct control_peer *peer)
 {
 	struct json_object *o = json_object_new_object();
 	bool failed = x->failed && x->failed_step != PAGEMIG_STEP_NONE;
@@ -985,7 +1027,7 @@ static struct json_object *decision_json(const struct exec_decision *x,
 	add_str(o, "error", x->call_error ? control_errno_name(x->call_error) : NULL);
 	json_object_object_add(o, "failed_step", failed ? step_json(x->failed_step) : NULL);
 	add_str(o, "failed_outcome", failed ? pagemig_outcome_name(x->failed_outcome) : NULL);
-	if (man && (man->start || man->end)) {
+	if (man && (man->start || man->end) && peer_sees(peer, x->pid)) {
 		add_addr(o, "range_start", man->start);
 		add_addr(o, "range_end", man->end);
 	}
@@ -1050,7 +1092,7 @@ static int cmd_history(void *ctx, const struct control_peer *peer, struct json_o
 	o = json_object_new_object();
 	a = json_object_new_array();
 	for (size_t i = 0; i < n && (int64_t)i < limit; i++)
-		json_object_array_add(a, decision_json(refs[i].x, refs[i].man));
+		json_object_array_add(a, decision_json(refs[i].x, refs[i].man, peer));
 	free(refs);
 	json_object_object_add(o, "decisions", a);
 	add_u64(o, "total", n);
@@ -1224,49 +1266,70 @@ static bool special_mapping(const char *name)
 	       !strcmp(name, "[vdso]") || !strcmp(name, "[vsyscall]");
 }
 
-/* The mappings of pid within [start, end) (all of them when whole). */
+/*
+ * The mappings of pid within [start, end) (all of them when whole) that hold resident pages,
+ * from numa_maps: mappings nothing was touched in (reserved address space, sanitizer shadow)
+ * are not scanned page by page at all.
+ */
 static int collect_ranges(struct move_job *j, bool whole)
 {
-	char path[64], line[1024];
+	struct numa_maps_reader *r;
+	struct numa_map_entry *e = malloc(sizeof(*e));
 	size_t cap = 0;
-	FILE *f;
+	int err, got;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)j->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long lo, hi;
-		char name[256] = "";
-		bool complete = strchr(line, '\n') != NULL;
-
-		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %255s", &lo, &hi, name) >= 2 &&
-		    !special_mapping(name)) {
-			if (!whole) {
-				lo = lo < j->start ? j->start : lo;
-				hi = hi > j->end ? j->end : hi;
-			}
-			if (lo < hi) {
-				if (j->n_ranges == cap) {
-					size_t nc = cap ? cap * 2 : 64;
-					struct move_range *r = realloc(j->ranges, nc * sizeof(*r));
-
-					if (!r) {
-						fclose(f);
-						return -ENOMEM;
-					}
-					j->ranges = r;
-					cap = nc;
-				}
-				j->ranges[j->n_ranges++] = (struct move_range){lo, hi};
-				j->span += hi - lo;
-			}
-		}
-		while (!complete && fgets(line, sizeof(line), f))
-			complete = strchr(line, '\n') != NULL;
+	if (!e)
+		return -ENOMEM;
+	err = numa_maps_open("/proc", j->pid, &r);
+	if (err) {
+		free(e);
+		return err;
 	}
-	fclose(f);
-	return 0;
+	while ((got = numa_maps_next(r, e)) > 0) {
+		uint64_t lo = e->start, hi = e->end;
+
+		if (!e->pages || !hi || special_mapping(e->special))
+			continue;
+		if (!whole) {
+			lo = lo < j->start ? j->start : lo;
+			hi = hi > j->end ? j->end : hi;
+		}
+		if (lo >= hi)
+			continue;
+		if (j->n_ranges == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct move_range *nr = realloc(j->ranges, nc * sizeof(*nr));
+
+			if (!nr) {
+				got = -ENOMEM;
+				break;
+			}
+			j->ranges = nr;
+			cap = nc;
+		}
+		j->ranges[j->n_ranges++] = (struct move_range){lo, hi};
+		j->span += hi - lo;
+	}
+	numa_maps_close(r);
+	free(e);
+	return got < 0 ? got : 0;
+}
+
+/* Release what a job holds and mark it free. */
+static void job_release(struct move_job *j)
+{
+	if (j->pidfd >= 0)
+		close(j->pidfd);
+	if (j->pagemap_fd >= 0)
+		close(j->pagemap_fd);
+	free(j->ranges);
+	free(j->pm);
+	free(j->batch);
+	free(j->bnodes);
+	free(j->bstatus);
+	memset(j, 0, sizeof(*j));
+	j->pidfd = -1;
+	j->pagemap_fd = -1;
 }
 
 /* Pick resident pages spread over the ranges for the audit to follow. */
@@ -1365,7 +1428,7 @@ static void record_manual(struct commands_state *st, const struct move_job *j)
 	m->d.to = (int16_t)j->node;
 	m->d.planned = (uint32_t)r->pages;
 	m->d.moved = (uint32_t)r->pages_moved;
-	m->d.failed = (uint32_t)(r->pages - r->pages_on_target);
+	m->d.failed = (uint32_t)j->off_target;
 	m->d.call_error = j->error;
 	for (int s = 1; s < PAGEMIG_STEP__COUNT; s++)
 		if (r->by_step[s] > best) {
@@ -1430,13 +1493,14 @@ static void finish_move(struct pagemigd *d, int err, const char *why)
 		}
 		t->retries += j->rep.retries;
 		t->calls += j->rep.calls;
+		st->manual_pages_failed += (uint64_t)j->off_target;
 	}
 	{
 		struct managed *m = find_managed(d, j->pid);
 
 		if (m) {
 			m->pages_moved += j->rep.pages_moved;
-			m->pages_failed += j->rep.pages - j->rep.pages_on_target;
+			m->pages_failed += (uint64_t)j->off_target;
 		}
 	}
 	if (j->error)
@@ -1490,11 +1554,7 @@ static void finish_move(struct pagemigd *d, int err, const char *why)
 	/* free the slot first: the answer may let the same client's next request in */
 	client = j->client;
 	err = o ? 0 : j->error;
-	if (j->pidfd >= 0)
-		close(j->pidfd);
-	free(j->ranges);
-	memset(j, 0, sizeof(*j));
-	j->pidfd = -1;
+	job_release(j);
 	control_reply(d->ctl, client, err, o, o ? NULL : msg);
 }
 
@@ -1556,7 +1616,7 @@ static int cmd_move(void *ctx, const struct control_peer *peer, struct json_obje
 		return -EINVAL;
 	}
 
-	memset(j, 0, sizeof(*j));
+	job_release(j);
 	j->pid = (pid_t)pid;
 	j->node = (int)node;
 	j->start = start;
@@ -1579,11 +1639,25 @@ static int cmd_move(void *ctx, const struct control_peer *peer, struct json_obje
 		snprintf(msg, len, "cannot read the mappings of process %d: %s", (int)j->pid,
 			 strerror(-err));
 	}
+	if (!err) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)j->pid);
+		j->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+		j->pm = malloc(PAGEMIGD_MOVE_SCAN_PAGES * sizeof(*j->pm));
+		j->batch = malloc(PAGEMIGD_MOVE_CHUNK_PAGES * sizeof(*j->batch));
+		j->bnodes = malloc(PAGEMIGD_MOVE_CHUNK_PAGES * sizeof(*j->bnodes));
+		j->bstatus = malloc(PAGEMIGD_MOVE_CHUNK_PAGES * sizeof(*j->bstatus));
+		if (j->pagemap_fd < 0) {
+			err = errno == ENOENT ? -ESRCH : -errno;
+			snprintf(msg, len, "cannot read /proc/%d/pagemap: %s", (int)j->pid,
+				 strerror(-err));
+		} else if (!j->pm || !j->batch || !j->bnodes || !j->bstatus) {
+			err = -ENOMEM;
+		}
+	}
 	if (err) {
-		close(j->pidfd);
-		free(j->ranges);
-		memset(j, 0, sizeof(*j));
-		j->pidfd = -1;
+		job_release(j);
 		return err;
 	}
 	{
@@ -1601,10 +1675,14 @@ static int cmd_move(void *ctx, const struct control_peer *peer, struct json_obje
 	pick_audit_sample(j);
 	pagemig_config_migrate_opts(&d->cfg, &j->opts);
 	j->opts.rate_bytes_per_s = 0; /* paced here, between chunks */
-	j->opts.flags |= PAGEMIG_PIDFD;
+	/* pages already on the node are settled by a query, not sent */
+	j->opts.flags |= PAGEMIG_PIDFD | PAGEMIG_PREQUERY;
 	j->opts.pidfd = j->pidfd;
 	pagemig_report_init(&j->rep);
+	for (size_t i = 0; i < PAGEMIGD_MOVE_CHUNK_PAGES; i++)
+		j->bnodes[i] = j->node;
 	j->pos = j->ranges[0].lo;
+	j->scan_n = PAGEMIGD_MOVE_CHUNK_PAGES;
 	j->id = ++st->moves;
 	j->client = peer->client;
 	j->uid = peer->uid;
@@ -1619,51 +1697,104 @@ static int cmd_move(void *ctx, const struct control_peer *peer, struct json_obje
 	return CONTROL_DEFERRED;
 }
 
+/* Hand the resident pages found so far to libpagemig. Returns 0 or -errno (the move stops). */
+static int move_batch(struct move_job *j)
+{
+	long ret;
+
+	if (!j->n_batch)
+		return 0;
+	ret = pagemig_move(j->pid, j->n_batch, j->batch, j->bnodes, j->bstatus, &j->opts, &j->rep);
+	if (ret < 0)
+		return (int)ret;
+	/* pages that turned out not to be movable (zero page, special) or went away are not
+	 * resident movable pages: reported, not counted off target (as pagemig_move_range()) */
+	for (size_t i = 0; i < j->n_batch; i++)
+		if (j->bstatus[i] != j->node && j->bstatus[i] != -EFAULT &&
+		    j->bstatus[i] != -ENOENT)
+			j->off_target++;
+	j->n_batch = 0;
+	return 0;
+}
+
+/*
+ * Read pagemap from j->pos on and collect resident pages until the batch is full or the read
+ * ends. Reads grow while memory is sparse, so reserved address space goes by quickly. Returns 0
+ * or -errno.
+ */
+static int scan_pagemap(struct move_job *j)
+{
+	const struct move_range *r = &j->ranges[j->cur];
+	uint64_t ps = page_size(), n = (r->hi - j->pos) / ps;
+	ssize_t got;
+
+	if (n > j->scan_n)
+		n = j->scan_n;
+	if (!n)
+		n = 1;
+	got = pread(j->pagemap_fd, j->pm, n * sizeof(*j->pm), (off_t)(j->pos / ps * 8));
+	if (got < 0)
+		return errno == ESRCH ? -ESRCH : -errno;
+	if (got == 0)
+		return -ESRCH; /* the address space is gone */
+	n = (uint64_t)got / sizeof(*j->pm);
+	for (uint64_t i = 0; i < n; i++) {
+		if (!(j->pm[i] & (UINT64_C(1) << 63))) /* present */
+			continue;
+		j->batch[j->n_batch++] = (void *)(uintptr_t)(j->pos + i * ps);
+		if (j->n_batch == PAGEMIGD_MOVE_CHUNK_PAGES) {
+			n = i + 1;
+			break;
+		}
+	}
+	j->scanned += n * ps;
+	j->pos += n * ps;
+	if (j->n_batch == PAGEMIGD_MOVE_CHUNK_PAGES)
+		j->scan_n = PAGEMIGD_MOVE_CHUNK_PAGES;
+	else if (j->scan_n < PAGEMIGD_MOVE_SCAN_PAGES)
+		j->scan_n *= 2;
+	if (j->pos >= r->hi && ++j->cur < j->n_ranges)
+		j->pos = j->ranges[j->cur].lo;
+	return 0;
+}
+
 /* Run the manual move for up to slice_ms; returns ms until it wants to run again (-1 done). */
 static int step_move(struct pagemigd *d, unsigned int slice_ms)
 {
 	struct move_job *j = &d->cmds->job;
-	uint64_t t0 = mono_ms(), ps = page_size();
+	uint64_t t0 = mono_ms(), rate = d->cfg.rate_bytes_per_s;
+	char why[160];
+	int err = 0;
 
 	if (!control_connected(d->ctl, j->client)) {
 		finish_move(d, -ECANCELED, "the client went away");
 		return -1;
 	}
-	while (j->cur < j->n_ranges) {
-		const struct move_range *r = &j->ranges[j->cur];
-		uint64_t hi = j->pos + PAGEMIGD_MOVE_CHUNK_PAGES * ps;
-		uint64_t rate = d->cfg.rate_bytes_per_s;
-		long ret;
+	while (!err) {
+		bool full = j->n_batch == PAGEMIGD_MOVE_CHUNK_PAGES;
 
-		if (rate) {
-			/* the configured rate, with the same small burst the executor allows */
-			uint64_t allowed_ms = j->rep.bytes_moved * 1000 / rate;
-			uint64_t elapsed = mono_ms() - j->t0_ms;
+		if (full || (j->cur == j->n_ranges && j->n_batch)) {
+			if (rate) {
+				/* the configured rate, with the small burst the executor allows */
+				uint64_t allowed_ms = j->rep.bytes_moved * 1000 / rate;
+				uint64_t elapsed = mono_ms() - j->t0_ms;
 
-			if (allowed_ms > elapsed + 100)
-				return (int)(allowed_ms - elapsed - 100);
-		}
-		if (hi > r->hi || hi < j->pos)
-			hi = r->hi;
-		ret = pagemig_move_range(j->pid, j->pos, hi, j->node, &j->opts, &j->rep);
-		if (ret < 0) {
-			char why[160];
-
-			snprintf(why, sizeof(why), "%s at 0x%" PRIx64 " after %lu pages",
-				 ret == -ESRCH ? "the process exited" : strerror((int)-ret), j->pos,
-				 j->rep.pages);
-			finish_move(d, (int)ret, why);
+				if (allowed_ms > elapsed + 100)
+					return (int)(allowed_ms - elapsed - 100);
+			}
+			err = move_batch(j);
+		} else if (j->cur == j->n_ranges) {
+			finish_move(d, 0, NULL);
 			return -1;
+		} else {
+			err = scan_pagemap(j);
 		}
-		j->off_target += ret;
-		j->scanned += hi - j->pos;
-		j->pos = hi;
-		if (j->pos >= r->hi && ++j->cur < j->n_ranges)
-			j->pos = j->ranges[j->cur].lo;
-		if (mono_ms() - t0 >= slice_ms && j->cur < j->n_ranges)
+		if (!err && mono_ms() - t0 >= slice_ms)
 			return 0;
 	}
-	finish_move(d, 0, NULL);
+	snprintf(why, sizeof(why), "%s near 0x%" PRIx64 " after %lu resident pages",
+		 err == -ESRCH ? "the process exited" : strerror(-err), j->pos, j->rep.pages);
+	finish_move(d, err, why);
 	return -1;
 }
 
@@ -1935,14 +2066,42 @@ const struct control_command pagemigd_commands[] = {
 
 /* ---- the main loop's hooks ------------------------------------------------------------------- */
 
+/* (Re)open the metrics listener for the configured metrics_listen ("" = none). */
+static void open_http(struct pagemigd *d)
+{
+	struct commands_state *st = d->cmds;
+	const char *listen = d->cfg.metrics_listen;
+	int err;
+
+	metrics_http_close(st->http);
+	st->http = NULL;
+	st->http_addr[0] = 0;
+	snprintf(st->http_cfg, sizeof(st->http_cfg), "%s", listen);
+	if (!listen[0])
+		return;
+	err = metrics_http_open(listen, http_render, d, &st->http);
+	if (!err)
+		err = metrics_http_set_epoll(st->http, d->epfd);
+	if (err) {
+		log_errno(LOG_WARNING, err,
+			  "serving the metrics on '%s' (metrics_listen%s); continuing without",
+			  listen, err == -EADDRNOTAVAIL ? ": only loopback addresses" : "");
+		metrics_http_close(st->http);
+		st->http = NULL;
+		return;
+	}
+	metrics_http_address(st->http, st->http_addr, sizeof(st->http_addr));
+	log_info("metrics on http://%s/metrics", st->http_addr);
+}
+
 int pagemigd_ctl_open(struct pagemigd *d)
 {
 	struct commands_state *st = calloc(1, sizeof(*st));
-	const char *listen = "";
 
 	if (!st)
 		return -ENOMEM;
 	st->job.pidfd = -1;
+	st->job.pagemap_fd = -1;
 	st->start_real_s = real_ms() / 1000 - (mono_ms() - d->start_ms) / 1000;
 	d->cmds = st;
 	if (d->sampler) {
@@ -1952,25 +2111,7 @@ int pagemigd_ctl_open(struct pagemigd *d)
 		if (err && err != -ENODEV)
 			log_errno(LOG_WARNING, err, "auditing pagemigd's own migrations");
 	}
-#ifdef PAGEMIG_CONFIG_METRICS_LISTEN_MAX
-	listen = d->cfg.metrics_listen;
-#endif
-	if (listen[0]) {
-		int err = metrics_http_open(listen, http_render, d, &st->http);
-
-		if (!err)
-			err = metrics_http_set_epoll(st->http, d->epfd);
-		if (err) {
-			log_errno(LOG_WARNING, err,
-				  "serving the metrics on '%s' (metrics_listen%s); "
-				  "continuing without",
-				  listen, err == -EADDRNOTAVAIL ? ": only loopback addresses" : "");
-			metrics_http_close(st->http);
-			st->http = NULL;
-		} else {
-			log_info("metrics on http://%s/metrics", listen);
-		}
-	}
+	open_http(d);
 	return 0;
 }
 
@@ -2019,6 +2160,8 @@ int pagemigd_ctl_step(struct pagemigd *d, int wait_ms)
 		st->seen_cycles = d->cycles;
 		write_metrics_file(d, true);
 	}
+	if (strcmp(st->http_cfg, d->cfg.metrics_listen))
+		open_http(d); /* a reload changed metrics_listen */
 	if (st->http)
 		metrics_http_expire(st->http, mono_ms());
 	if (!st->job.active)

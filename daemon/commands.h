@@ -22,8 +22,10 @@ struct pagemigd;
 
 /* Slice of the loop a manual move may use per iteration. */
 #define PAGEMIGD_MOVE_SLICE_MS 25
-/* Pages of a manual move handed to libpagemig at once (one pagemig_move_range() call). */
+/* Resident pages of a manual move handed to libpagemig at once (one pagemig_move() call). */
 #define PAGEMIGD_MOVE_CHUNK_PAGES 2048
+/* /proc/PID/pagemap entries a manual move reads at most at once (while memory is sparse). */
+#define PAGEMIGD_MOVE_SCAN_PAGES 65536
 /* Decisions of manual moves kept for `history`. */
 #define PAGEMIGD_MANUAL_HISTORY 64
 /* Pages of a manual move whose migration steps `audit` shows. */

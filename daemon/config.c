@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -2340,16 +2341,75 @@ int pagemig_config_parse(const char *text, size_t len, const char *name, struct 
 	return r;
 }
 
-int pagemig_config_load(const char *path, struct pagemig_config *ret,
-			struct pagemig_config_diag *diag)
+/* A line-0 error about the file as a whole. */
+static void file_error(struct pagemig_config_diag *diag, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void file_error(struct pagemig_config_diag *diag, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!diag)
+		return;
+	memset(diag, 0, sizeof(*diag));
+	snprintf(diag->name, sizeof(diag->name), "%s", path);
+	diag->errors = 1;
+	diag->n = 1;
+	diag->msg[0].severity = PAGEMIG_CONFIG_ERROR;
+	va_start(ap, fmt);
+	vsnprintf(diag->msg[0].text, sizeof(diag->msg[0].text), fmt, ap);
+	va_end(ap);
+}
+
+/* Who may change the file decides what a root daemon does: only root (or the caller itself). */
+static int check_owner(int fd, const char *path, struct pagemig_config_diag *diag)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		file_error(diag, path, "cannot read the configuration: %s", strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		file_error(diag, path, "not a regular file");
+		return -EINVAL;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		file_error(diag, path,
+			   "the file is owned by uid %u, not root: whoever owns it could steer "
+			   "pagemigd; 'chown root:root %s'",
+			   (unsigned int)st.st_uid, path);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		file_error(diag, path,
+			   "the file is writable by %s (mode %04o): they could steer pagemigd; "
+			   "'chmod go-w %s'",
+			   st.st_mode & S_IWOTH ? "everyone" : "its group",
+			   (unsigned int)(st.st_mode & 07777), path);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int load(const char *path, bool secure, struct pagemig_config *ret,
+		struct pagemig_config_diag *diag, size_t *bytes_read)
 {
 	char *text = NULL;
 	size_t len = 0, cap = 0;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* secure: a FIFO must not block the daemon; it is refused below as not a regular file */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (secure ? O_NONBLOCK : 0));
 	if (fd < 0)
 		err = errno;
+	/* checked on the file that is read, not on whatever the name points to a moment later */
+	if (fd >= 0 && secure) {
+		err = check_owner(fd, path, diag);
+		if (err) {
+			close(fd);
+			return err;
+		}
+	}
 	while (fd >= 0) {
 		ssize_t n;
 
@@ -2386,25 +2446,31 @@ int pagemig_config_load(const char *path, struct pagemig_config *ret,
 
 	if (err) {
 		free(text);
-		if (diag) {
-			memset(diag, 0, sizeof(*diag));
-			snprintf(diag->name, sizeof(diag->name), "%s", path);
-			diag->errors = 1;
-			diag->n = 1;
-			diag->msg[0].severity = PAGEMIG_CONFIG_ERROR;
-			if (err == EFBIG)
-				snprintf(diag->msg[0].text, sizeof(diag->msg[0].text),
-					 "the file is larger than %d bytes; is it the right file?",
-					 PAGEMIG_CONFIG_FILE_MAX);
-			else
-				snprintf(diag->msg[0].text, sizeof(diag->msg[0].text),
-					 "cannot read the configuration: %s", strerror(err));
-		}
+		if (err == EFBIG)
+			file_error(diag, path,
+				   "the file is larger than %d bytes; is it the right file?",
+				   PAGEMIG_CONFIG_FILE_MAX);
+		else
+			file_error(diag, path, "cannot read the configuration: %s", strerror(err));
 		return -err;
 	}
 	err = pagemig_config_parse(text ? text : "", len, path, ret, diag);
 	free(text);
+	if (bytes_read)
+		*bytes_read = len;
 	return err;
+}
+
+int pagemig_config_load(const char *path, struct pagemig_config *ret,
+			struct pagemig_config_diag *diag)
+{
+	return load(path, false, ret, diag, NULL);
+}
+
+int pagemig_config_load_secure(const char *path, struct pagemig_config *ret,
+			       struct pagemig_config_diag *diag, size_t *bytes_read)
+{
+	return load(path, true, ret, diag, bytes_read);
 }
 
 /* ---- rendering ---------------------------------------------------------------------------- */

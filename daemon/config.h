@@ -177,6 +177,17 @@ int pagemig_config_parse(const char *text, size_t len, const char *name, struct 
 int pagemig_config_load(const char *path, struct pagemig_config *ret,
 			struct pagemig_config_diag *diag);
 
+/*
+ * pagemig_config_load() for a daemon that runs as root: the file that is read must be a regular
+ * file owned by root (or by the caller's effective uid) and writable by nobody else (no group or
+ * other write bit); otherwise -EPERM (-EINVAL for a directory, a FIFO, ...) with a line-0 message
+ * that says why and what to do. Checked with fstat(2) on the descriptor that is read.
+ * *bytes_read (may be NULL) gets the size of the text that was parsed, so that a caller can tell
+ * a file read while it was being rewritten (empty, or not the size it has afterwards).
+ */
+int pagemig_config_load_secure(const char *path, struct pagemig_config *ret,
+			       struct pagemig_config_diag *diag, size_t *bytes_read);
+
 /* Release the rules; cfg keeps its other values and no rules. NULL is fine. */
 void pagemig_config_free(struct pagemig_config *cfg);
 

@@ -30,12 +30,27 @@ struct client {
 	bool deferred; /* a handler answers later (control_reply): read nothing until then */
 };
 
+/* Requests of one non-root uid: a token bucket shared by all its connections, so that
+ * reconnecting does not reset it. */
+struct rate_bucket {
+	uid_t uid;
+	bool used;
+	double tokens;
+	uint64_t last_ms;
+	uint64_t refused; /* requests refused since the last log line */
+};
+
+#define RATE_BUCKETS (2 * PAGEMIG_CONTROL_CLIENTS)
+
 struct control_server {
 	int fd;
 	int epfd;
 	char path[108];
+	dev_t dev; /* the socket file we bound, to notice it vanish or be replaced */
+	ino_t ino;
 	gid_t gid;
 	bool have_group;
+	struct rate_bucket rate[RATE_BUCKETS];
 	const struct control_command *commands;
 	void *ctx;
 	uint64_t next_id;
@@ -78,10 +93,14 @@ const char *control_errno_name(int err)
 static int claim_path(const char *path)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct stat st;
 	int fd, r;
 
-	if (access(path, F_OK) < 0)
-		return 0;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	/* only a socket is ours to replace: a mistyped path must not delete a file */
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -111,16 +130,92 @@ static void make_parent(const char *path)
 		log_debug("cannot create '%s': %s", dir, strerror(errno));
 }
 
+/* Bind and listen on s->path with the server's group and mode; *ret the new listening fd.
+ * again: the daemon may have dropped CAP_CHOWN since it started; without it the socket is
+ * root's only (0600) rather than not there at all. */
+static int listen_on(struct control_server *s, int *ret, bool again)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	mode_t mode = s->have_group ? 0660 : 0600, old;
+	struct stat st;
+	int fd, err;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", s->path);
+	make_parent(s->path);
+	err = claim_path(s->path);
+	if (err == -EEXIST && !again)
+		log_error("control: '%s' exists and is not a socket: not replacing it", s->path);
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* the mode applies from the moment the name exists: no window where anyone may connect */
+	old = umask(0777 & ~mode);
+	err = bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ? -errno : 0;
+	umask(old);
+	if (err)
+		goto out_close;
+	if (s->have_group && chown(s->path, 0, s->gid) < 0) {
+		err = -errno;
+		if (!again)
+			goto out_unlink;
+		log_warning("control: cannot give '%s' to group %u again (%s): root only until "
+			    "restarted",
+			    s->path, (unsigned int)s->gid, strerror(-err));
+		mode = 0600;
+	}
+	if (chmod(s->path, mode) < 0 || listen(fd, 16) < 0 || lstat(s->path, &st) < 0) {
+		err = -errno;
+		goto out_unlink;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	*ret = fd;
+	return 0;
+
+out_unlink:
+	unlink(s->path);
+out_close:
+	close(fd);
+	return err;
+}
+
+int control_check_path(struct control_server *s)
+{
+	struct stat st;
+	int fd, err;
+
+	if (lstat(s->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == s->dev &&
+	    st.st_ino == s->ino)
+		return 0;
+	err = listen_on(s, &fd, true);
+	if (err)
+		return err;
+	if (s->epfd >= 0) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			err = -errno;
+			close(fd);
+			unlink(s->path);
+			return err;
+		}
+	}
+	close(s->fd); /* clients already connected stay */
+	s->fd = fd;
+	return 1;
+}
+
 int control_open(const char *path, const char *group, const struct control_command *commands,
 		 void *ctx, struct control_server **ret, bool *group_missing)
 {
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	struct control_server *s;
 	struct group *g = group && *group ? getgrnam(group) : NULL;
-	mode_t mode = g ? 0660 : 0600;
 	int err;
 
-	if (strlen(path) >= sizeof(a.sun_path))
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path))
 		return -ENAMETOOLONG;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -133,43 +228,16 @@ int control_open(const char *path, const char *group, const struct control_comma
 	s->have_group = g != NULL;
 	s->gid = g ? g->gr_gid : 0;
 	snprintf(s->path, sizeof(s->path), "%s", path);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	if (group_missing)
 		*group_missing = !g;
 
-	make_parent(path);
-	err = claim_path(path);
-	if (err)
-		goto out_free;
-	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s->fd < 0) {
-		err = -errno;
-		goto out_free;
-	}
-	/* the mode applies from the moment the name exists: no window where anyone may connect */
-	mode_t old = umask(0777 & ~mode);
-	err = bind(s->fd, (struct sockaddr *)&a, sizeof(a)) < 0 ? -errno : 0;
-	umask(old);
-	if (err)
-		goto out_close;
-	if (g && chown(path, 0, g->gr_gid) < 0) {
-		err = -errno;
-		goto out_unlink;
-	}
-	if (chmod(path, mode) < 0 || listen(s->fd, 16) < 0) {
-		err = -errno;
-		goto out_unlink;
+	err = listen_on(s, &s->fd, false);
+	if (err) {
+		free(s);
+		return err;
 	}
 	*ret = s;
 	return 0;
-
-out_unlink:
-	unlink(path);
-out_close:
-	close(s->fd);
-out_free:
-	free(s);
-	return err;
 }
 
 static void client_drop(struct control_server *s, struct client *c)
@@ -199,8 +267,12 @@ void control_close(struct control_server *s)
 		client_drop(s, c);
 	}
 	if (s->fd >= 0) {
+		struct stat st;
+
 		close(s->fd);
-		unlink(s->path);
+		/* not someone else's file that took the name meanwhile */
+		if (lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+			unlink(s->path);
 	}
 	free(s);
 }
@@ -232,12 +304,35 @@ unsigned int control_clients(const struct control_server *s)
 	return n;
 }
 
-/* Member of gid by primary or supplementary group, per /proc/PID/status of the peer. */
-static bool peer_in_group(pid_t pid, gid_t primary, gid_t gid)
+/* Member of gid by primary or supplementary group: the groups the peer had when it connected
+ * (SO_PEERGROUPS, Linux 4.13), or else per /proc/PID/status of the peer. */
+static bool peer_in_group(int fd, pid_t pid, gid_t primary, gid_t gid)
 {
 	char path[64], line[1024];
 	bool in = primary == gid;
+	gid_t groups[256];
+	socklen_t glen = sizeof(groups);
 	FILE *f;
+
+	if (in)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0 ||
+	    errno == ERANGE) {
+		gid_t *all = groups;
+
+		if (glen > sizeof(groups)) { /* ERANGE: glen is the size needed */
+			all = malloc(glen);
+			if (!all || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, all, &glen) < 0) {
+				free(all);
+				return false;
+			}
+		}
+		for (size_t i = 0; i < glen / sizeof(gid_t) && !in; i++)
+			in = all[i] == gid;
+		if (all != groups)
+			free(all);
+		return in;
+	}
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
@@ -302,7 +397,7 @@ void control_accept(struct control_server *s)
 		c->peer.gid = cred.gid;
 		c->peer.privileged = cred.uid == 0;
 		c->peer.reader = cred.uid == 0 ||
-				 (s->have_group && peer_in_group(cred.pid, cred.gid, s->gid));
+				 (s->have_group && peer_in_group(fd, cred.pid, cred.gid, s->gid));
 		c->last_ms = now_ms();
 		{
 			struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
@@ -381,71 +476,159 @@ static int reply_error(struct client *c, int err, const char *message)
 	return ret;
 }
 
-static const struct control_command *find_command(const struct control_server *s,
-						  const char *name)
+int control_decode_request(const char *text, size_t len, const struct control_command *commands,
+			   const struct control_peer *peer, struct control_request *ret, char *msg,
+			   size_t msglen)
 {
-	for (const struct control_command *cmd = s->commands; cmd && cmd->name; cmd++)
-		if (!strcmp(cmd->name, name))
-			return cmd;
-	return NULL;
-}
+	struct json_tokener *tok;
+	struct json_object *req, *v, *args = NULL;
+	const struct control_command *cmd = NULL;
+	int err;
 
-static int handle_request(struct control_server *s, struct client *c, const char *text,
-			  size_t len)
-{
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *req, *v, *args = NULL, *result = NULL, *reply;
-	const struct control_command *cmd;
-	char msg[1024] = ""; /* room for a reload's FILE:LINE messages */
-	int err, ret;
-
-	if (!tok)
+	memset(ret, 0, sizeof(*ret));
+	if (msglen)
+		msg[0] = 0;
+	if (len > PAGEMIG_MAX_REQUEST) {
+		snprintf(msg, msglen, "the request exceeds 64 KiB");
+		return -E2BIG;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		snprintf(msg, msglen, "out of memory");
 		return -ENOMEM;
+	}
 	req = json_tokener_parse_ex(tok, text, (int)len);
 	if (!req || json_tokener_get_error(tok) != json_tokener_success ||
 	    tok->char_offset != (int)len || !json_object_is_type(req, json_type_object)) {
 		json_tokener_free(tok);
 		json_object_put(req);
-		return reply_error(c, EPROTO, "the request is not one JSON object");
+		snprintf(msg, msglen, "the request is not one JSON object");
+		return -EPROTO;
 	}
 	json_tokener_free(tok);
 
 	if (!json_object_object_get_ex(req, "version", &v) || !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int(v) != PAGEMIG_PROTO_VERSION) {
-		snprintf(msg, sizeof(msg), "protocol version %s is not supported; this daemon speaks "
-					   "version %d (update pagemigctl)",
+	    json_object_get_int64(v) != PAGEMIG_PROTO_VERSION) {
+		snprintf(msg, msglen, "protocol version %.32s is not supported; this daemon speaks "
+				      "version %d (update pagemigctl)",
 			 v ? json_object_get_string(v) : "(none)", PAGEMIG_PROTO_VERSION);
-		ret = reply_error(c, EPROTO, msg);
+		err = -EPROTO;
 		goto out;
 	}
 	if (!json_object_object_get_ex(req, "command", &v) || !json_object_is_type(v, json_type_string)) {
-		ret = reply_error(c, EINVAL, "the request names no command");
+		snprintf(msg, msglen, "the request names no command");
+		err = -EINVAL;
 		goto out;
 	}
-	cmd = find_command(s, json_object_get_string(v));
+	for (const struct control_command *c = commands; c && c->name && !cmd; c++)
+		if (!strcmp(c->name, json_object_get_string(v)))
+			cmd = c;
 	if (!cmd) {
-		snprintf(msg, sizeof(msg), "unknown command '%.64s'; see pagemigctl --help",
+		snprintf(msg, msglen, "unknown command '%.64s'; see pagemigctl --help",
 			 json_object_get_string(v));
-		ret = reply_error(c, ENOSYS, msg);
+		err = -ENOSYS;
 		goto out;
 	}
-	if (!c->peer.reader) {
-		ret = reply_error(c, EACCES, "reading the daemon's state needs root or membership "
-					     "of the socket's group");
+	if (!peer->reader) {
+		snprintf(msg, msglen, "reading the daemon's state needs root or membership of the "
+				      "socket's group");
+		err = -EACCES;
 		goto out;
 	}
-	if (cmd->needs_privilege && !c->peer.privileged) {
-		snprintf(msg, sizeof(msg), "'%s' changes what the daemon does: run it as root",
+	if (cmd->needs_privilege && !peer->privileged) {
+		snprintf(msg, msglen, "'%s' changes what the daemon does: run it as root",
 			 cmd->name);
-		ret = reply_error(c, EPERM, msg);
+		err = -EPERM;
 		goto out;
 	}
 	json_object_object_get_ex(req, "args", &args);
 	if (args && !json_object_is_type(args, json_type_object)) {
-		ret = reply_error(c, EINVAL, "args must be a JSON object");
+		snprintf(msg, msglen, "args must be a JSON object");
+		err = -EINVAL;
 		goto out;
 	}
-	err = cmd->handler(s->ctx, &c->peer, args, &result, msg, sizeof(msg));
+	ret->req = req;
+	ret->cmd = cmd;
+	ret->args = args;
+	return 0;
+out:
+	json_object_put(req);
+	return err;
+}
+
+void control_request_free(struct control_request *r)
+{
+	json_object_put(r->req);
+	memset(r, 0, sizeof(*r));
+}
+
+/* May peer make one more request now? Root always may; others share a bucket per uid. */
+static bool rate_allow(struct control_server *s, const struct control_peer *peer)
+{
+	struct rate_bucket *b = NULL, *oldest = NULL;
+	uint64_t now = now_ms();
+
+	if (peer->privileged)
+		return true;
+	for (int i = 0; i < RATE_BUCKETS && !b; i++) {
+		struct rate_bucket *x = &s->rate[i];
+
+		if (x->used && x->uid == peer->uid)
+			b = x;
+		else if (!oldest || (oldest->used && !x->used) ||
+			 (oldest->used == x->used && x->last_ms < oldest->last_ms))
+			oldest = x; /* a free bucket, else the one idle longest */
+	}
+	if (!b) {
+		/* the one idle longest is full again by now, or nearly: forget it */
+		b = oldest;
+		*b = (struct rate_bucket){.uid = peer->uid, .used = true,
+					  .tokens = PAGEMIG_CONTROL_BURST, .last_ms = now};
+	}
+	b->tokens += (double)(now - b->last_ms) * PAGEMIG_CONTROL_RATE / 1000.0;
+	if (b->tokens > PAGEMIG_CONTROL_BURST)
+		b->tokens = PAGEMIG_CONTROL_BURST;
+	b->last_ms = now;
+	if (b->tokens >= 1) {
+		b->tokens -= 1;
+		if (b->refused) {
+			log_notice("control: %llu requests of uid %u were refused: more than %d a "
+				   "second",
+				   (unsigned long long)b->refused, (unsigned int)b->uid,
+				   PAGEMIG_CONTROL_RATE);
+			b->refused = 0;
+		}
+		return true;
+	}
+	if (!b->refused++)
+		log_warning("control: uid %u (pid %d) makes more than %d requests a second: "
+			    "refusing the excess with EAGAIN",
+			    (unsigned int)peer->uid, (int)peer->pid, PAGEMIG_CONTROL_RATE);
+	return false;
+}
+
+static int handle_request(struct control_server *s, struct client *c, const char *text,
+			  size_t len)
+{
+	struct control_request rq;
+	struct json_object *result = NULL, *reply;
+	char msg[1024] = ""; /* room for a reload's FILE:LINE messages */
+	int err, ret;
+
+	if (!rate_allow(s, &c->peer)) {
+		snprintf(msg, sizeof(msg),
+			 "too many requests: at most %d a second (bursts of %d) for uid %u; wait "
+			 "and try again",
+			 PAGEMIG_CONTROL_RATE, PAGEMIG_CONTROL_BURST, (unsigned int)c->peer.uid);
+		return reply_error(c, EAGAIN, msg);
+	}
+	err = control_decode_request(text, len, s->commands, &c->peer, &rq, msg, sizeof(msg));
+	if (err == -ENOMEM)
+		return err;
+	if (err)
+		return reply_error(c, -err, msg);
+	msg[0] = 0;
+	err = rq.cmd->handler(s->ctx, &c->peer, rq.args, &result, msg, sizeof(msg));
 	if (err == CONTROL_DEFERRED) {
 		json_object_put(result);
 		c->deferred = true;
@@ -464,7 +647,7 @@ static int handle_request(struct control_server *s, struct client *c, const char
 	ret = queue_json(c, reply);
 	json_object_put(reply);
 out:
-	json_object_put(req);
+	control_request_free(&rq);
 	return ret;
 }
 
@@ -494,23 +677,39 @@ static void client_flush(struct control_server *s, struct client *c)
 	set_events(s, c);
 }
 
+int control_frame_next(const uint8_t *buf, size_t len, uint32_t *payload_len)
+{
+	uint32_t n;
+
+	if (len < 4)
+		return 0;
+	n = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
+	if (n == 0 || n > PAGEMIG_MAX_REQUEST)
+		return -E2BIG;
+	if (len - 4 < n)
+		return 0;
+	*payload_len = n;
+	return 1;
+}
+
 /* Take every whole frame out of the input buffer. */
 static void client_parse(struct control_server *s, struct client *c)
 {
 	size_t off = 0;
 
-	while (!c->deferred && c->in_len - off >= 4) {
+	while (!c->deferred) {
 		const uint8_t *p = c->in + off;
-		uint32_t len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		uint32_t len;
+		int r = control_frame_next(p, c->in_len - off, &len);
 
-		if (len > PAGEMIG_MAX_REQUEST || len == 0) {
-			reply_error(c, E2BIG, len ? "the request exceeds 64 KiB"
-						  : "an empty request frame");
+		if (r < 0) {
+			reply_error(c, E2BIG, p[0] | p[1] | p[2] | p[3] ? "the request exceeds 64 KiB"
+									: "an empty request frame");
 			c->closing = true; /* the stream cannot be resynchronised */
 			c->in_len = 0;
 			return;
 		}
-		if (c->in_len - off < 4 + (size_t)len)
+		if (!r)
 			break;
 		if (handle_request(s, c, (const char *)p + 4, len) < 0) {
 			client_drop(s, c);

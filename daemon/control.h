@@ -23,6 +23,11 @@
 #define PAGEMIG_MAX_REPLY	(4 * 1024 * 1024)
 #define PAGEMIG_CONTROL_CLIENTS 32
 #define PAGEMIG_CONTROL_IDLE_MS 10000
+/* Requests per second a non-root uid may make, over all its connections, and the burst it may
+ * make at once; beyond that requests are answered with EAGAIN (the connection stays). Root is
+ * not limited: it may stop the daemon anyway. */
+#define PAGEMIG_CONTROL_RATE  20
+#define PAGEMIG_CONTROL_BURST 50
 
 /* Who is asking, from SO_PEERCRED at accept time. */
 struct control_peer {
@@ -103,5 +108,40 @@ bool control_connected(const struct control_server *s, uint64_t client);
 
 /* The errno name of err ("EPERM") for replies; "EIO" for unknown values. */
 const char *control_errno_name(int err);
+
+/*
+ * Check that the socket file is still there (a cleanup of /run, a removed directory); when it
+ * is gone or replaced by something that does not answer, listen again on a new one. Returns 0
+ * when nothing changed, 1 when the socket was created again, -errno when that failed (tried
+ * again at the next call).
+ */
+int control_check_path(struct control_server *s);
+
+/* ---- the pure parts, exposed for tests and fuzzing (tests/fuzz) ---------------------------- */
+
+/*
+ * The next frame in buf[0..len): 1 with *payload_len (the payload follows the 4-byte header),
+ * 0 when more bytes are needed, -E2BIG when the header announces 0 bytes or more than
+ * PAGEMIG_MAX_REQUEST (the stream cannot be resynchronised).
+ */
+int control_frame_next(const uint8_t *buf, size_t len, uint32_t *payload_len);
+
+/* One request, decoded and checked. */
+struct control_request {
+	struct json_object *req;	   /* the whole request; control_request_free() */
+	const struct control_command *cmd; /* the command asked for, from the table */
+	struct json_object *args;	   /* its args object (borrowed from req), or NULL */
+};
+
+/*
+ * Decode the len bytes of one frame's payload (anything) from peer: one JSON object, version 1,
+ * a command of the NULL-terminated table commands, that peer may run, args absent or an object.
+ * Returns 0 and *ret, or -EPROTO, -EINVAL, -ENOSYS, -EACCES, -EPERM, -ENOMEM with the reason in
+ * msg (always NUL-terminated). No I/O, no global state.
+ */
+int control_decode_request(const char *payload, size_t len, const struct control_command *commands,
+			   const struct control_peer *peer, struct control_request *ret, char *msg,
+			   size_t msglen);
+void control_request_free(struct control_request *r);
 
 #endif

@@ -140,8 +140,18 @@ static void adopt(struct pagemigd *d, const struct proc_info *p, int rule)
 	struct managed *m;
 	int fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 
-	if (fd < 0)
-		return; /* gone already */
+	if (fd < 0) {
+		/* ESRCH: gone already. Anything else (EMFILE: one pidfd per managed process
+		 * against RLIMIT_NOFILE; ENOSYS) leaves it unmanaged: say so, once per cause. */
+		static int said;
+
+		if (errno != ESRCH && errno != said) {
+			said = errno;
+			log_errno(LOG_WARNING, errno, "cannot manage process %d (%s): pidfd_open",
+				  (int)p->pid, p->comm);
+		}
+		return;
+	}
 	if (d->n_procs == d->cap_procs) {
 		size_t cap = d->cap_procs ? d->cap_procs * 2 : 64;
 		struct managed *n = realloc(d->procs, cap * sizeof(*n));

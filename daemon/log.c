@@ -94,6 +94,11 @@ static void vlog(int level, const struct log_fields *f, const char *fmt, va_list
 	if (level > max_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* process names, paths and client input end up in messages: one message, one line (a
+	 * newline in a comm must not forge a log line of its own) */
+	for (char *p = msg; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			*p = '?';
 	emit(level, f, msg);
 }
 

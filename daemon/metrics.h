@@ -35,7 +35,9 @@ struct metrics_text {
 	char type[16];	  /* its type */
 };
 
+/* Make t empty (no allocation yet). */
 void metrics_text_init(struct metrics_text *t);
+/* Release t's buffer and make it empty again. */
 void metrics_text_free(struct metrics_text *t);
 
 /* Start a family: "# HELP name help" and "# TYPE name type" (counter, gauge, histogram,
@@ -125,10 +127,15 @@ typedef char *(*metrics_render_fn)(void *ctx, size_t *len);
  */
 int metrics_http_open(const char *addr, metrics_render_fn render, void *ctx,
 		      struct metrics_http **ret);
+/* Close the listener and drop its clients; NULL is fine. */
 void metrics_http_close(struct metrics_http *h);
 
 /* The port listened on (host order). */
 unsigned int metrics_http_port(const struct metrics_http *h);
+
+/* The address listened on, "127.0.0.1:9464" or "[::1]:9464" (the real port when 0 was
+ * asked for), into buf. */
+void metrics_http_address(const struct metrics_http *h, char *buf, size_t len);
 
 /* Register the listener (and later its clients) in epfd. */
 int metrics_http_set_epoll(struct metrics_http *h, int epfd);

@@ -17,6 +17,7 @@ struct numa_maps_reader {
 	bool have_map;
 	uint64_t map_start, map_end;
 	char map_perms[8];
+	char map_special[24];
 	char *line;
 	size_t cap;
 };
@@ -61,7 +62,7 @@ static bool counter(const char *tok, size_t len, struct numa_map_entry *e)
 			return false;
 		if (node >= PAGEMIG_TOPO_MAX_NODES)
 			return false;
-		e->node_pages[node] = v;
+		e->node_pages[node] += v; /* a node twice (not from the kernel): both count */
 		e->pages += v;
 		return true;
 	}
@@ -197,16 +198,20 @@ static bool next_map(struct numa_maps_reader *r)
 {
 	char line[1024];
 	unsigned long long lo, hi;
-	char perms[8];
+	char perms[8], name[24] = "";
 
 	r->have_map = false;
 	while (fgets(line, sizeof(line), r->maps)) {
 		bool whole = strchr(line, '\n') != NULL;
+		int n = sscanf(line, "%llx-%llx %7s %*s %*s %*s %23s", &lo, &hi, perms, name);
 
-		if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) == 3) {
+		if (n >= 3) {
 			r->map_start = lo;
 			r->map_end = hi;
 			snprintf(r->map_perms, sizeof(r->map_perms), "%s", perms);
+			/* "[vdso]", "[heap]": names of mappings without a file */
+			snprintf(r->map_special, sizeof(r->map_special), "%s",
+				 n == 4 && name[0] == '[' ? name : "");
 			r->have_map = true;
 		}
 		/* skip the rest of an overlong line (a long file name) */
@@ -235,6 +240,7 @@ int numa_maps_next(struct numa_maps_reader *r, struct numa_map_entry *e)
 	if (r->have_map && r->map_start == e->start) {
 		e->end = r->map_end;
 		snprintf(e->perms, sizeof(e->perms), "%s", r->map_perms);
+		snprintf(e->special, sizeof(e->special), "%s", r->map_special);
 		r->have_map = false;
 	}
 	return 1;

@@ -23,6 +23,7 @@ struct numa_map_entry {
 	uint64_t start;
 	uint64_t end;	  /* from maps; 0 when the two files disagreed about this mapping */
 	char perms[8];	  /* "rw-p"; "" when unknown */
+	char special[24]; /* maps' name of a mapping without a file: "[vdso]", "[heap]", ...; "" */
 	char policy[64];  /* "default", "bind:0-1", "prefer:1", "interleave:0-3", ... */
 	char path[512];	  /* file= value as the kernel printed it (escapes kept); "" for none */
 	bool heap, stack; /* the initial heap / stack */

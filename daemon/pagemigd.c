@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -107,8 +108,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
-/* Load path into cfg; on errors log each one (FILE:LINE: message) and leave cfg alone. */
-static int load_config(struct pagemigd *d, struct pagemig_config *cfg)
+/* Load path into cfg; on errors log each one (FILE:LINE: message) and leave cfg alone. *bytes
+ * (may be NULL): the size of the text read. */
+static int load_config(struct pagemigd *d, struct pagemig_config *cfg, size_t *bytes)
 {
 	struct pagemig_config_diag *diag = malloc(sizeof(*diag));
 	struct pagemig_config next;
@@ -117,7 +119,7 @@ static int load_config(struct pagemigd *d, struct pagemig_config *cfg)
 
 	if (!diag)
 		return -ENOMEM;
-	err = pagemig_config_load_secure(d->config_path, &next, diag);
+	err = pagemig_config_load_secure(d->config_path, &next, diag, bytes);
 	for (unsigned int i = 0; i < diag->n; i++) {
 		/* FILE:LINE: message; the log level carries the severity */
 		if (diag->msg[i].line)
@@ -161,11 +163,41 @@ static void apply_config(struct pagemigd *d)
 int pagemigd_reload(struct pagemigd *d)
 {
 	char old_socket[sizeof(d->cfg.socket_path)];
+	struct stat before, after;
 	int err;
 
 	sd_notify(0, "RELOADING=1");
 	snprintf(old_socket, sizeof(old_socket), "%s", d->cfg.socket_path);
-	err = load_config(d, &d->cfg);
+	/* A file rewritten in place (an editor, a configuration tool) may be read empty or in
+	 * part while it is written: an empty file, or one that changed while it was read, is not
+	 * taken. Renaming a new file over it is atomic and always safe. */
+	if (stat(d->config_path, &before) == 0 && before.st_size == 0) {
+		log_error("'%s' is empty: is it being written? An empty configuration is taken at "
+			  "start only",
+			  d->config_path);
+		err = -ENODATA;
+	} else {
+		struct pagemig_config next;
+		size_t bytes = 0;
+
+		pagemig_config_init(&next);
+		err = load_config(d, &next, &bytes);
+		/* read empty, or not what is there now (file times are too coarse to tell) */
+		if (!err && (bytes == 0 || stat(d->config_path, &after) < 0 ||
+			     after.st_ino != before.st_ino || (off_t)bytes != after.st_size ||
+			     after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+			     after.st_mtim.tv_nsec != before.st_mtim.tv_nsec)) {
+			log_error("'%s' changed while it was read: try again once it is written "
+				  "(write a new file and rename it over the old one)",
+				  d->config_path);
+			pagemig_config_free(&next);
+			err = -EAGAIN;
+		}
+		if (!err) {
+			pagemig_config_free(&d->cfg);
+			d->cfg = next;
+		}
+	}
 	if (err) {
 		log_error("reloading '%s' failed: the running configuration stays", d->config_path);
 		sd_notifyf(0, "READY=1\nSTATUS=reload failed: '%s' has errors; running the previous "
@@ -455,7 +487,7 @@ int main(int argc, char **argv)
 
 		if (!diag)
 			return EXIT_SETUP;
-		err = pagemig_config_load_secure(a.config, &cfg, diag);
+		err = pagemig_config_load_secure(a.config, &cfg, diag, NULL);
 		pagemig_config_diag_print(err ? stderr : stdout, diag);
 		free(diag);
 		if (err)
@@ -468,7 +500,7 @@ int main(int argc, char **argv)
 	d.force_observe = a.observe;
 	d.foreground = a.foreground;
 	log_setup(LOG_INFO, false);
-	if (load_config(&d, &d.cfg)) {
+	if (load_config(&d, &d.cfg, NULL)) {
 		log_error("cannot start: fix '%s' (pagemigd --check-config -c '%s' lists every "
 			  "error)",
 			  d.config_path, d.config_path);

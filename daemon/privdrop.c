@@ -24,16 +24,46 @@
 #define CAP_BIT(c) (UINT64_C(1) << (c))
 
 static const char *const cap_names[] = {
-	"cap_chown",		"cap_dac_override",  "cap_dac_read_search", "cap_fowner",
-	"cap_fsetid",		"cap_kill",	     "cap_setgid",	    "cap_setuid",
-	"cap_setpcap",		"cap_linux_immutable", "cap_net_bind_service", "cap_net_broadcast",
-	"cap_net_admin",	"cap_net_raw",	     "cap_ipc_lock",	    "cap_ipc_owner",
-	"cap_sys_module",	"cap_sys_rawio",     "cap_sys_chroot",	    "cap_sys_ptrace",
-	"cap_sys_pacct",	"cap_sys_admin",     "cap_sys_boot",	    "cap_sys_nice",
-	"cap_sys_resource",	"cap_sys_time",	     "cap_sys_tty_config",  "cap_mknod",
-	"cap_lease",		"cap_audit_write",   "cap_audit_control",   "cap_setfcap",
-	"cap_mac_override",	"cap_mac_admin",     "cap_syslog",	    "cap_wake_alarm",
-	"cap_block_suspend",	"cap_audit_read",    "cap_perfmon",	    "cap_bpf",
+	"cap_chown",
+	"cap_dac_override",
+	"cap_dac_read_search",
+	"cap_fowner",
+	"cap_fsetid",
+	"cap_kill",
+	"cap_setgid",
+	"cap_setuid",
+	"cap_setpcap",
+	"cap_linux_immutable",
+	"cap_net_bind_service",
+	"cap_net_broadcast",
+	"cap_net_admin",
+	"cap_net_raw",
+	"cap_ipc_lock",
+	"cap_ipc_owner",
+	"cap_sys_module",
+	"cap_sys_rawio",
+	"cap_sys_chroot",
+	"cap_sys_ptrace",
+	"cap_sys_pacct",
+	"cap_sys_admin",
+	"cap_sys_boot",
+	"cap_sys_nice",
+	"cap_sys_resource",
+	"cap_sys_time",
+	"cap_sys_tty_config",
+	"cap_mknod",
+	"cap_lease",
+	"cap_audit_write",
+	"cap_audit_control",
+	"cap_setfcap",
+	"cap_mac_override",
+	"cap_mac_admin",
+	"cap_syslog",
+	"cap_wake_alarm",
+	"cap_block_suspend",
+	"cap_audit_read",
+	"cap_perfmon",
+	"cap_bpf",
 	"cap_checkpoint_restore",
 };
 
@@ -80,7 +110,9 @@ static int set_sets(uint64_t eff, uint64_t prm, uint64_t inh)
 {
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct d[2] = {
-		{.effective = (uint32_t)eff, .permitted = (uint32_t)prm, .inheritable = (uint32_t)inh},
+		{.effective = (uint32_t)eff,
+		 .permitted = (uint32_t)prm,
+		 .inheritable = (uint32_t)inh},
 		{.effective = (uint32_t)(eff >> 32),
 		 .permitted = (uint32_t)(prm >> 32),
 		 .inheritable = (uint32_t)(inh >> 32)},
@@ -110,8 +142,8 @@ int privdrop_current(uint64_t *ret_eff, uint64_t *ret_bnd)
 
 uint64_t privdrop_keep_mask(const struct privdrop_needs *needs)
 {
-	uint64_t keep = CAP_BIT(CAP_SYS_PTRACE) | CAP_BIT(CAP_SYS_NICE) |
-			CAP_BIT(CAP_DAC_READ_SEARCH);
+	uint64_t keep =
+		CAP_BIT(CAP_SYS_PTRACE) | CAP_BIT(CAP_SYS_NICE) | CAP_BIT(CAP_DAC_READ_SEARCH);
 
 	if (needs->bpf)
 		keep |= CAP_BIT(CAP_BPF);

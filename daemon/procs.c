@@ -50,101 +50,239 @@ static FILE *open_at(const char *root, pid_t pid, const char *name)
 	return fopen(path, "re");
 }
 
-static int read_status(const char *root, pid_t pid, struct proc_info *p)
+/* Read a whole /proc file (at most max bytes) into a malloc'ed, NUL-terminated buffer. */
+static int read_text(const char *root, pid_t pid, const char *name, size_t max, char **ret,
+		     size_t *ret_len)
 {
-	char line[512];
-	FILE *f = open_at(root, pid, "status");
+	FILE *f = open_at(root, pid, name);
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
 
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
-	p->mems_allowed = ~UINT64_C(0);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned int uid;
+	for (;;) {
+		size_t n;
 
-		if (sscanf(line, "Uid: %u", &uid) == 1)
-			p->uid = uid;
-		else if (sscanf(line, "Threads: %d", &p->threads) == 1)
-			;
-		else if (!strncmp(line, "Mems_allowed_list:", 18)) {
-			const char *v = line + 18;
+		if (cap - len < 2) {
+			char *b;
 
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (procs_parse_nodelist(v, &p->mems_allowed))
-				p->mems_allowed = ~UINT64_C(0);
+			cap = cap ? cap * 2 : 2048;
+			if (cap > max + 1)
+				cap = max + 1;
+			if (cap - len < 2)
+				break; /* the rest is not read: the parsers see what fits */
+			b = realloc(buf, cap);
+			if (!b) {
+				free(buf);
+				fclose(f);
+				return -ENOMEM;
+			}
+			buf = b;
 		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (!n)
+			break;
+	}
+	if (ferror(f) && !len) {
+		int err = errno == ESRCH ? -ESRCH : -EIO;
+
+		fclose(f);
+		free(buf);
+		return err;
 	}
 	fclose(f);
+	if (!buf && !(buf = malloc(1)))
+		return -ENOMEM;
+	buf[len] = 0;
+	*ret = buf;
+	*ret_len = len;
 	return 0;
 }
 
-/* Field 22 of /proc/PID/stat, after the parenthesised comm (which may hold spaces). */
-static int read_start_time(const char *root, pid_t pid, uint64_t *ret)
+/* The next line of text[*pos..len) as [*line, *line + *n) without its newline; false at the end. */
+static bool next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n)
 {
-	char buf[1024], *p;
-	unsigned long long start = 0;
-	size_t n;
-	FILE *f = open_at(root, pid, "stat");
+	const char *nl;
 
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	if (*pos >= len)
+		return false;
+	*line = text + *pos;
+	nl = memchr(*line, '\n', len - *pos);
+	*n = nl ? (size_t)(nl - *line) : len - *pos;
+	*pos += *n + (nl != NULL);
+	return true;
+}
+
+/* A line copied into buf (NUL-terminated); false when it does not fit. */
+static bool copy_line(char *buf, size_t size, const char *line, size_t n)
+{
+	if (n >= size)
+		return false;
+	memcpy(buf, line, n);
 	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-				"%*d %*d %*d %llu",
-			 &start) != 1)
+	return true;
+}
+
+void procs_parse_status(const char *text, size_t len, struct proc_info *p)
+{
+	const char *l;
+	size_t pos = 0, n;
+	char line[512];
+
+	p->mems_allowed = ~UINT64_C(0);
+	while (next_line(text, len, &pos, &l, &n)) {
+		unsigned int uid;
+		int threads;
+
+		if (n > 18 && !memcmp(l, "Mems_allowed_list:", 18)) {
+			const char *v;
+
+			/* a list that does not fit is not cut into a smaller one: all nodes */
+			if (!copy_line(line, sizeof(line), l, n))
+				continue;
+			for (v = line + 18; *v == ' ' || *v == '\t'; v++)
+				;
+			if (procs_parse_nodelist(v, &p->mems_allowed))
+				p->mems_allowed = ~UINT64_C(0);
+			continue;
+		}
+		if (!copy_line(line, sizeof(line), l, n < sizeof(line) ? n : sizeof(line) - 1))
+			continue;
+		if (sscanf(line, "Uid: %u", &uid) == 1)
+			p->uid = uid;
+		else if (sscanf(line, "Threads: %d", &threads) == 1)
+			p->threads = threads;
+	}
+}
+
+int procs_parse_stat(const char *text, size_t len, uint64_t *ret)
+{
+	char buf[1024];
+	const char *p;
+	unsigned long long start = 0;
+
+	/* the comm may hold anything, ')' and newlines included: the last ')' ends it */
+	for (p = text + len; p > text && p[-1] != ')'; p--)
+		;
+	if (p == text)
+		return -EINVAL;
+	if (!copy_line(buf, sizeof(buf), p, (size_t)(text + len - p)) ||
+	    memchr(p, 0, (size_t)(text + len - p)))
+		return -EINVAL;
+	if (buf[0] != ' ' ||
+	    sscanf(buf + 1, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+			    "%*d %*d %*d %llu",
+		   &start) != 1)
 		return -EINVAL;
 	*ret = start;
 	return 0;
 }
 
+int procs_parse_statm(const char *text, size_t len, uint64_t *size, uint64_t *resident)
+{
+	char buf[256];
+	unsigned long long s, r;
+
+	if (!copy_line(buf, sizeof(buf), text, len < sizeof(buf) ? len : sizeof(buf) - 1) ||
+	    sscanf(buf, "%llu %llu", &s, &r) != 2)
+		return -EINVAL;
+	*size = s;
+	*resident = r;
+	return 0;
+}
+
+void procs_parse_cgroup(const char *text, size_t len, char *buf, size_t buf_len)
+{
+	const char *l;
+	size_t pos = 0, n;
+
+	buf[0] = 0;
+	/* The kernel prints the path unescaped: a cgroup whose name holds a newline makes more
+	 * lines. Only the first "0::" line is the process's own (a later one may be forged). */
+	while (next_line(text, len, &pos, &l, &n)) {
+		if (n < 3 || memcmp(l, "0::", 3))
+			continue;
+		if (!memchr(l + 3, 0, n - 3))
+			copy_line(buf, buf_len, l + 3, n - 3);
+		return;
+	}
+}
+
+bool procs_parse_policy_line(const char *line, size_t len, uint64_t *nodes)
+{
+	const char *pol, *end = line + len, *colon, *stop;
+	char list[256];
+
+	/* "7f0d3c000000 bind:0-1 anon=..." */
+	pol = memchr(line, ' ', len);
+	if (!pol)
+		return false;
+	pol++;
+	stop = memchr(pol, ' ', (size_t)(end - pol));
+	if (!stop)
+		stop = end;
+	colon = memchr(pol, ':', (size_t)(stop - pol));
+	/* "default", "local" and policies without a node set allow everything */
+	if (!colon)
+		return false;
+	/* "bind:0-1", "prefer:1", "interleave:0-3", "preferred-many:..." (flags such as
+	 * "bind=static:0-1" come before the colon) */
+	if (!copy_line(list, sizeof(list), colon + 1, (size_t)(stop - colon - 1)))
+		return false;
+	return procs_parse_nodelist(list, nodes) == 0;
+}
+
 int procs_read(const char *root, pid_t pid, struct proc_info *p)
 {
-	char path[128], line[PAGEMIG_RULE_PATH_MAX + 8];
-	unsigned long long size = 0, resident = 0;
+	char path[128], *text;
+	uint64_t size = 0, resident = 0;
+	size_t len;
 	ssize_t n;
-	FILE *f;
 	int err;
 
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
-	err = read_start_time(root, pid, &p->start_time);
+	err = read_text(root, pid, "stat", 4096, &text, &len);
+	if (err)
+		return err;
+	err = procs_parse_stat(text, len, &p->start_time);
+	free(text);
 	if (err)
 		return err;
 
-	f = open_at(root, pid, "statm");
-	if (!f)
-		return -ESRCH;
-	if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+	err = read_text(root, pid, "statm", 256, &text, &len);
+	if (err)
+		return err == -ESRCH ? -ESRCH : err;
+	if (procs_parse_statm(text, len, &size, &resident))
 		size = 0;
-	fclose(f);
+	free(text);
 	if (size == 0)
 		return -ENOENT; /* kernel thread: no mm */
-	p->rss_bytes = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+	p->rss_bytes = resident * (uint64_t)sysconf(_SC_PAGESIZE);
 
-	f = open_at(root, pid, "comm");
-	if (!f)
+	err = read_text(root, pid, "comm", 64, &text, &len);
+	if (err)
 		return -ESRCH;
-	if (fgets(p->comm, sizeof(p->comm), f))
-		p->comm[strcspn(p->comm, "\n")] = 0;
-	fclose(f);
+	snprintf(p->comm, sizeof(p->comm), "%.*s", (int)strcspn(text, "\n"), text);
+	free(text);
 
+	/* a name that does not fit is unknown, not cut: a cut one could match another rule */
 	snprintf(path, sizeof(path), "%s/%d/exe", root, (int)pid);
-	n = readlink(path, p->exe, sizeof(p->exe) - 1);
-	p->exe[n > 0 ? n : 0] = 0;
+	n = readlink(path, p->exe, sizeof(p->exe));
+	p->exe[n > 0 && (size_t)n < sizeof(p->exe) ? n : 0] = 0;
 
-	f = open_at(root, pid, "cgroup");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(p->cgroup, sizeof(p->cgroup), "%.*s", (int)sizeof(p->cgroup) - 1,
-				 line + 3);
-		}
-	if (f)
-		fclose(f);
-	return read_status(root, pid, p);
+	if (!read_text(root, pid, "cgroup", 64 * 1024, &text, &len)) {
+		procs_parse_cgroup(text, len, p->cgroup, sizeof(p->cgroup));
+		free(text);
+	}
+
+	err = read_text(root, pid, "status", 1 << 20, &text, &len);
+	if (err)
+		return err;
+	procs_parse_status(text, len, p);
+	free(text);
+	return 0;
 }
 
 /* cgroup matches prefix as a path: "/a/b" matches "/a/b" and "/a/b/c", not "/a/bc". */
@@ -181,32 +319,33 @@ int procs_match(const struct pagemig_policy_rule *rules, size_t n_rules, const s
 
 uint64_t procs_policy_nodes(const char *root, pid_t pid, uint64_t all)
 {
-	char line[4096];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
 	uint64_t nodes = 0;
 	FILE *f = open_at(root, pid, "numa_maps");
 
 	if (!f)
 		return all;
-	while (fgets(line, sizeof(line), f)) {
-		char *pol = strchr(line, ' '), *colon;
-		uint64_t m;
+	/* whole lines, however long (file names): a piece of one is not a mapping */
+	while ((n = getline(&line, &cap, f)) > 0) {
+		uint64_t m = 0;
 
-		if (!pol)
-			continue;
-		pol++;
-		colon = strchr(pol, ':');
-		/* "default", "local" and policies without a node set allow everything */
-		if (!colon || colon > strchr(pol, ' ')) {
+		if (line[n - 1] == '\n')
+			n--;
+		if (!memchr(line, ' ', (size_t)n))
+			continue; /* not a mapping */
+		if (!procs_parse_policy_line(line, (size_t)n, &m)) {
 			nodes = all;
 			break;
 		}
-		/* "bind:0-1", "prefer:1", "interleave:0-3", "preferred-many:..." */
-		*strchrnul(colon, ' ') = 0;
-		if (procs_parse_nodelist(colon + 1, &m) == 0)
-			nodes |= m;
-		else
-			nodes = all;
+		nodes |= m;
 	}
+	free(line);
 	fclose(f);
-	return nodes ? nodes & all : all;
+	if (!nodes)
+		return all;
+	/* policies that name only nodes without memory: no node is allowed, and 0 would mean
+	 * "every node" to the policy engine; the nodes named keep it from moving anything */
+	return nodes & all ? nodes & all : nodes;
 }

@@ -773,7 +773,9 @@ static int alloc_buffers(struct pagemig_sampler *s)
 		MAX(MAX(sizeof(struct pagemig_access_stats), sizeof(struct pagemig_sched_stats)),
 		    MAX(sizeof(struct pagemig_mig_counts), sizeof(struct pagemig_audit_stats)));
 
-	s->percpu_buf = malloc(pc);
+	/* zeroed: valgrind's model of bpf(2) marks one value written by a lookup in a per-CPU
+	 * map, where the kernel writes one per possible CPU */
+	s->percpu_buf = calloc(1, pc);
 	if (!s->percpu_buf)
 		return -ENOMEM;
 	if (s->access) {

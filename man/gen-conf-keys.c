@@ -121,8 +121,7 @@ static void put_types(FILE *out, unsigned int types)
 
 		if (!(types & (1u << t)))
 			continue;
-		fprintf(out, ".Cm %s%s\n", type_names[t],
-			rest && (rest & (rest - 1)) ? " ," : "");
+		fprintf(out, ".Cm %s%s\n", type_names[t], rest && (rest & (rest - 1)) ? " ," : "");
 		fputs(!rest ? "policies only.\n" : (rest & (rest - 1)) ? "" : "and\n", out);
 	}
 }
@@ -142,7 +141,8 @@ static void print_block(FILE *out)
 
 			if (cur)
 				fputs(".El\n", out);
-			for (size_t s = 0; s < sizeof(section_titles) / sizeof(section_titles[0]); s++)
+			for (size_t s = 0; s < sizeof(section_titles) / sizeof(section_titles[0]);
+			     s++)
 				if (!strcmp(section_titles[s][0], k->section))
 					title = section_titles[s][1];
 			if (!strcmp(k->section, "policy"))
@@ -216,7 +216,8 @@ static int update(const char *path)
 	end = begin ? strstr(begin, END_MARK) : NULL;
 	if (!begin || !end) {
 		fprintf(stderr, "gen-conf-keys: %s has no '%.*s' ... '%.*s' block\n", path,
-			(int)strlen(BEGIN_MARK) - 1, BEGIN_MARK, (int)strlen(END_MARK) - 1, END_MARK);
+			(int)strlen(BEGIN_MARK) - 1, BEGIN_MARK, (int)strlen(END_MARK) - 1,
+			END_MARK);
 		return 1;
 	}
 	end += strlen(END_MARK);

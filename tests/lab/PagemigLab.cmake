@@ -103,7 +103,7 @@ function(pagemig_lab_test name)
 endfunction()
 
 function(pagemig_lab_file src dest)
-	if(NOT PAGEMIG_LAB)
+	if(NOT PAGEMIG_LAB OR NOT BUILD_TESTING)
 		return()
 	endif()
 	if(NOT dest MATCHES "^/")

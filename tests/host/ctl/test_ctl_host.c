@@ -28,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,6 +51,7 @@ static gid_t group_gid;
 static bool have_group;
 static pid_t daemon_pid = -1;
 static bool observe;
+static unsigned int http_port; /* metrics_listen */
 
 static int64_t now_ms(void)
 {
@@ -213,6 +216,8 @@ static void write_config(const char *extra)
 		observe ? "observe" : "enforce", prom_path);
 	if (have_group)
 		fprintf(f, "socket_group = %s\n", group_name);
+	if (http_port)
+		fprintf(f, "metrics_listen = 127.0.0.1:%u\n", http_port);
 	fputs(extra, f);
 	fclose(f);
 }
@@ -699,6 +704,52 @@ static void check_prom(const char *text, const char *what)
 	CHECK(prom_value(text, "pagemig_up", &up) == 0 && up == 1);
 }
 
+/* A port nothing listens on now (the daemon takes it a moment later). */
+static unsigned int free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unsigned int port = 0;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &l) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* GET path from the metrics listener; the whole response in buf. */
+static bool http_get(const char *request, char *buf, size_t cap)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int64_t deadline = now_ms() + 5000;
+	size_t n = 0;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    !send_bytes(fd, request, strlen(request))) {
+		close(fd);
+		return false;
+	}
+	while (n < cap - 1 && now_ms() < deadline) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t got;
+
+		if (poll(&p, 1, 500) <= 0)
+			continue;
+		got = recv(fd, buf + n, cap - 1 - n, 0);
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	buf[n] = 0;
+	return n > 0;
+}
+
 static void test_metrics(void)
 {
 	struct run r;
@@ -717,6 +768,33 @@ static void test_metrics(void)
 	o = parse_json(r.out);
 	check_prom(json_object_get_string(member(o, "text", json_type_string)), "--json metrics");
 	json_object_put(o);
+
+	/* over HTTP */
+	if (http_port) {
+		static char resp[262144];
+		const char *body;
+
+		CHECK(http_get("GET /metrics HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+		CHECK(!strncmp(resp, "HTTP/1.0 200 OK\r\n", 17));
+		CHECK(strstr(resp, "Content-Type: text/plain; version=0.0.4"));
+		body = strstr(resp, "\r\n\r\n");
+		CHECK(body);
+		if (body)
+			check_prom(body + 4, "GET /metrics");
+		CHECK(http_get("GET /other HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+		CHECK(strstr(resp, "404 Not Found"));
+		ctl(&r, &ROOT, "--json", "status", NULL);
+		o = parse_json(r.out);
+		{
+			char want[32];
+
+			snprintf(want, sizeof(want), "127.0.0.1:%u", http_port);
+			CHECK(!strcmp(json_object_get_string(
+					      member(o, "metrics_listen", json_type_string)),
+				      want));
+		}
+		json_object_put(o);
+	}
 
 	/* the textfile: written each cycle (300 ms) */
 	usleep(700000);
@@ -943,6 +1021,7 @@ static void cleanup(void)
 			fprintf(stderr, "could not remove group %s\n", group_name);
 		have_group = false;
 	}
+	unlink(sock_path); /* left behind by a daemon that died */
 	unlink(conf_path);
 	unlink(prom_path);
 	unlink(log_path);
@@ -1003,6 +1082,7 @@ int main(int argc, char **argv)
 
 	for (int mode = 0; mode < 2; mode++) {
 		observe = mode == 0;
+		http_port = free_port();
 		printf("# %s mode\n", observe ? "observe" : "enforce");
 		write_config("");
 		if (!start_daemon()) {

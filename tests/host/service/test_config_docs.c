@@ -51,6 +51,13 @@ static struct lines read_lines(const char *path)
 	return l;
 }
 
+static void free_lines(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->line[i]);
+	free(l->line);
+}
+
 static char *trim(char *s)
 {
 	char *e;
@@ -126,7 +133,8 @@ static struct conf_entry *conf_entries(size_t *count)
 			if (end && !strncmp(s, "[policy ", 8))
 				snprintf(section, sizeof(section), "policy");
 			else if (end && end[1] == 0 && !commented)
-				snprintf(section, sizeof(section), "%.*s", (int)(end - s - 1), s + 1);
+				snprintf(section, sizeof(section), "%.*s", (int)(end - s - 1),
+					 s + 1);
 			continue;
 		}
 		eq = strchr(s, '=');
@@ -135,7 +143,8 @@ static struct conf_entry *conf_entries(size_t *count)
 		*eq = 0;
 		name = trim(s);
 		/* a key: letters, digits, '_', '.', nothing else (prose has blanks or commas) */
-		if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_.") != strlen(name))
+		if (!*name ||
+		    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_.") != strlen(name))
 			continue;
 		e = realloc(e, (n + 1) * sizeof(*e));
 		if (!e)
@@ -147,6 +156,7 @@ static struct conf_entry *conf_entries(size_t *count)
 		e[n].line = (unsigned int)i + 1;
 		n++;
 	}
+	free_lines(&l);
 	*count = n;
 	return e;
 }
@@ -165,18 +175,20 @@ static void test_conf_documents_every_key(void)
 			if (strcmp(e[j].section, k->section) || !names_key(e[j].key, k))
 				continue;
 			found = true;
-			/* a commented-out setting shows the default (families: any example value) */
+			/* a commented-out setting shows the default (families: any example value)
+			 */
 			if (e[j].commented && !strchr(k->key, '<') && strcmp(e[j].value, k->def)) {
 				fprintf(stderr,
-					"%s:%u: '#%s = %s' but the parser's default of [%s] %s is '%s'\n",
-					conf_path, e[j].line, e[j].key, e[j].value, k->section, k->key,
-					k->def);
+					"%s:%u: '#%s = %s' but the parser's default of [%s] %s is "
+					"'%s'\n",
+					conf_path, e[j].line, e[j].key, e[j].value, k->section,
+					k->key, k->def);
 				check_failures++;
 			}
 		}
 		if (!found) {
-			fprintf(stderr, "%s: [%s] %s is not documented (add '#%s = %s')\n", conf_path,
-				k->section, k->key, k->key, k->def);
+			fprintf(stderr, "%s: [%s] %s is not documented (add '#%s = %s')\n",
+				conf_path, k->section, k->key, k->key, k->def);
 			check_failures++;
 		}
 	}
@@ -270,7 +282,8 @@ static struct man_entry *man_entries(size_t *count)
 			e[n].def[0] = 0;
 			e[n].line = (unsigned int)i + 1;
 			n++;
-		} else if (n && !strncmp(s, ".Ql ", 4) && i > 0 && !strcmp(l.line[i - 1], "Default:")) {
+		} else if (n && !strncmp(s, ".Ql ", 4) && i > 0 &&
+			   !strcmp(l.line[i - 1], "Default:")) {
 			/* ".Ql 5s ." or ".Ql \"a b\" ." */
 			const char *v = s + 4;
 			size_t len = strlen(v);
@@ -282,6 +295,7 @@ static struct man_entry *man_entries(size_t *count)
 			snprintf(e[n - 1].def, sizeof(e[n - 1].def), "%.*s", (int)len, v);
 		}
 	}
+	free_lines(&l);
 	*count = n;
 	return e;
 }
@@ -301,7 +315,8 @@ static void test_man_documents_every_key(void)
 				continue;
 			found = true;
 			if (strcmp(e[j].def, k->def)) {
-				fprintf(stderr, "%s:%u: [%s] %s: default '%s', the parser's is '%s'\n",
+				fprintf(stderr,
+					"%s:%u: [%s] %s: default '%s', the parser's is '%s'\n",
 					man_path, e[j].line, k->section, k->key, e[j].def, k->def);
 				check_failures++;
 			}
@@ -314,7 +329,8 @@ static void test_man_documents_every_key(void)
 	}
 	for (size_t j = 0; j < ne; j++) {
 		if (!lookup(e[j].section, e[j].key)) {
-			fprintf(stderr, "%s:%u: documents [%s] %s, which the parser does not know\n",
+			fprintf(stderr,
+				"%s:%u: documents [%s] %s, which the parser does not know\n",
 				man_path, e[j].line, e[j].section, e[j].key);
 			check_failures++;
 		}

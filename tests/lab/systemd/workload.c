@@ -96,8 +96,8 @@ static void check(uint64_t *buf, size_t words, size_t page, const char *result)
 	used = snprintf(text, sizeof(text), "intact %zu", pages);
 	for (int n = 0; n < 8; n++)
 		if (counts[n])
-			used += snprintf(text + used, sizeof(text) - (size_t)used, " on-node%d=%zu", n,
-					 counts[n]);
+			used += snprintf(text + used, sizeof(text) - (size_t)used, " on-node%d=%zu",
+					 n, counts[n]);
 	snprintf(text + used, sizeof(text) - (size_t)used, " unknown=%zu\n", other);
 	write_file(result, text);
 }

@@ -150,6 +150,7 @@ static void test_reader(void **state)
 	assert_int_equal(numa_maps_next(r, &e), 1);
 	assert_true(e.stack);
 	assert_int_equal(e.end, 0x7ffd1c3e3000ull);
+	assert_string_equal(e.special, "[stack]");
 	assert_int_equal(numa_maps_next(r, &e), 0);
 	numa_maps_close(r);
 
