@@ -109,6 +109,13 @@ put_libs() {
 		[ -n "${copied[$lib]:-}" ] && continue
 		copied[$lib]=1
 		put "$lib" "$lib"
+		# The guest mounts tmpfs on /tmp (and /run): a library of a build tree under one of
+		# them would be hidden there, so build-tree libraries also go to /lab/lib, which
+		# the guest's LD_LIBRARY_PATH searches before any RUNPATH.
+		case $lib in
+		/lib/* | /lib64/* | /usr/lib/* | /usr/lib64/*) ;;
+		*) put "$lib" "/lab/lib/$(basename "$lib")" ;;
+		esac
 	done < <(sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e 's/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' <<<"$ldd_out")
 }
 
