@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "numa_maps.h"
 #include "pagemigd.h"
+#include "clock.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -109,22 +110,6 @@ struct commands_state {
 	char http_addr[80];				  /* what it listens on */
 	bool metrics_file_failing;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t page_size(void)
 {

@@ -16,6 +16,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "clock.h"
 
 struct client {
 	int fd;
@@ -57,24 +58,33 @@ struct control_server {
 	struct client clients[PAGEMIG_CONTROL_CLIENTS];
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static const struct {
 	int err;
 	const char *name;
 } errno_names[] = {
-	{EPERM, "EPERM"},   {EACCES, "EACCES"}, {ESRCH, "ESRCH"},   {EINVAL, "EINVAL"},
-	{ENOENT, "ENOENT"}, {E2BIG, "E2BIG"},	{EPROTO, "EPROTO"}, {ENOSYS, "ENOSYS"},
-	{EBUSY, "EBUSY"},   {ENODEV, "ENODEV"}, {ENOMEM, "ENOMEM"}, {EAGAIN, "EAGAIN"},
-	{EEXIST, "EEXIST"}, {ERANGE, "ERANGE"}, {EIO, "EIO"},	    {ECANCELED, "ECANCELED"},
-	{ENOTSUP, "ENOTSUP"}, {ETIMEDOUT, "ETIMEDOUT"}, {ENOSPC, "ENOSPC"}, {EFAULT, "EFAULT"},
-	{ENOBUFS, "ENOBUFS"}, {EXDEV, "EXDEV"}, {ENOTRECOVERABLE, "ENOTRECOVERABLE"},
+	{EPERM, "EPERM"},
+	{EACCES, "EACCES"},
+	{ESRCH, "ESRCH"},
+	{EINVAL, "EINVAL"},
+	{ENOENT, "ENOENT"},
+	{E2BIG, "E2BIG"},
+	{EPROTO, "EPROTO"},
+	{ENOSYS, "ENOSYS"},
+	{EBUSY, "EBUSY"},
+	{ENODEV, "ENODEV"},
+	{ENOMEM, "ENOMEM"},
+	{EAGAIN, "EAGAIN"},
+	{EEXIST, "EEXIST"},
+	{ERANGE, "ERANGE"},
+	{EIO, "EIO"},
+	{ECANCELED, "ECANCELED"},
+	{ENOTSUP, "ENOTSUP"},
+	{ETIMEDOUT, "ETIMEDOUT"},
+	{ENOSPC, "ENOSPC"},
+	{EFAULT, "EFAULT"},
+	{ENOBUFS, "ENOBUFS"},
+	{EXDEV, "EXDEV"},
+	{ENOTRECOVERABLE, "ENOTRECOVERABLE"},
 };
 
 const char *control_errno_name(int err)
@@ -316,8 +326,7 @@ static bool peer_in_group(int fd, pid_t pid, gid_t primary, gid_t gid)
 
 	if (in)
 		return true;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0 ||
-	    errno == ERANGE) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0 || errno == ERANGE) {
 		gid_t *all = groups;
 
 		if (glen > sizeof(groups)) { /* ERANGE: glen is the size needed */
@@ -358,7 +367,8 @@ static bool peer_in_group(int fd, pid_t pid, gid_t primary, gid_t gid)
 static void set_events(struct control_server *s, struct client *c)
 {
 	/* deferred: no EPOLLIN (its data waits in the socket), EPOLLHUP still says it is gone */
-	struct epoll_event ev = {.events = c->deferred ? 0 : EPOLLIN | EPOLLRDHUP, .data.fd = c->fd};
+	struct epoll_event ev = {.events = c->deferred ? 0 : EPOLLIN | EPOLLRDHUP,
+				 .data.fd = c->fd};
 
 	if (c->out_len > c->out_off)
 		ev.events |= EPOLLOUT;
@@ -380,7 +390,8 @@ void control_accept(struct control_server *s)
 			if (s->clients[i].fd < 0)
 				c = &s->clients[i];
 		if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-			log_debug("control: refusing a client (%s)", c ? strerror(errno) : "too many");
+			log_debug("control: refusing a client (%s)",
+				  c ? strerror(errno) : "too many");
 			close(fd);
 			continue;
 		}
@@ -398,7 +409,7 @@ void control_accept(struct control_server *s)
 		c->peer.privileged = cred.uid == 0;
 		c->peer.reader = cred.uid == 0 ||
 				 (s->have_group && peer_in_group(fd, cred.pid, cred.gid, s->gid));
-		c->last_ms = now_ms();
+		c->last_ms = mono_ms();
 		{
 			struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
 
@@ -507,15 +518,18 @@ int control_decode_request(const char *text, size_t len, const struct control_co
 	}
 	json_tokener_free(tok);
 
-	if (!json_object_object_get_ex(req, "version", &v) || !json_object_is_type(v, json_type_int) ||
+	if (!json_object_object_get_ex(req, "version", &v) ||
+	    !json_object_is_type(v, json_type_int) ||
 	    json_object_get_int64(v) != PAGEMIG_PROTO_VERSION) {
-		snprintf(msg, msglen, "protocol version %.32s is not supported; this daemon speaks "
-				      "version %d (update pagemigctl)",
+		snprintf(msg, msglen,
+			 "protocol version %.32s is not supported; this daemon speaks "
+			 "version %d (update pagemigctl)",
 			 v ? json_object_get_string(v) : "(none)", PAGEMIG_PROTO_VERSION);
 		err = -EPROTO;
 		goto out;
 	}
-	if (!json_object_object_get_ex(req, "command", &v) || !json_object_is_type(v, json_type_string)) {
+	if (!json_object_object_get_ex(req, "command", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
 		snprintf(msg, msglen, "the request names no command");
 		err = -EINVAL;
 		goto out;
@@ -530,8 +544,9 @@ int control_decode_request(const char *text, size_t len, const struct control_co
 		goto out;
 	}
 	if (!peer->reader) {
-		snprintf(msg, msglen, "reading the daemon's state needs root or membership of the "
-				      "socket's group");
+		snprintf(msg, msglen,
+			 "reading the daemon's state needs root or membership of the "
+			 "socket's group");
 		err = -EACCES;
 		goto out;
 	}
@@ -566,7 +581,7 @@ void control_request_free(struct control_request *r)
 static bool rate_allow(struct control_server *s, const struct control_peer *peer)
 {
 	struct rate_bucket *b = NULL, *oldest = NULL;
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	if (peer->privileged)
 		return true;
@@ -582,8 +597,10 @@ static bool rate_allow(struct control_server *s, const struct control_peer *peer
 	if (!b) {
 		/* the one idle longest is full again by now, or nearly: forget it */
 		b = oldest;
-		*b = (struct rate_bucket){.uid = peer->uid, .used = true,
-					  .tokens = PAGEMIG_CONTROL_BURST, .last_ms = now};
+		*b = (struct rate_bucket){.uid = peer->uid,
+					  .used = true,
+					  .tokens = PAGEMIG_CONTROL_BURST,
+					  .last_ms = now};
 	}
 	b->tokens += (double)(now - b->last_ms) * PAGEMIG_CONTROL_RATE / 1000.0;
 	if (b->tokens > PAGEMIG_CONTROL_BURST)
@@ -607,8 +624,7 @@ static bool rate_allow(struct control_server *s, const struct control_peer *peer
 	return false;
 }
 
-static int handle_request(struct control_server *s, struct client *c, const char *text,
-			  size_t len)
+static int handle_request(struct control_server *s, struct client *c, const char *text, size_t len)
 {
 	struct control_request rq;
 	struct json_object *result = NULL, *reply;
@@ -703,8 +719,9 @@ static void client_parse(struct control_server *s, struct client *c)
 		int r = control_frame_next(p, c->in_len - off, &len);
 
 		if (r < 0) {
-			reply_error(c, E2BIG, p[0] | p[1] | p[2] | p[3] ? "the request exceeds 64 KiB"
-									: "an empty request frame");
+			reply_error(c, E2BIG,
+				    p[0] | p[1] | p[2] | p[3] ? "the request exceeds 64 KiB"
+							      : "an empty request frame");
 			c->closing = true; /* the stream cannot be resynchronised */
 			c->in_len = 0;
 			return;
@@ -716,7 +733,7 @@ static void client_parse(struct control_server *s, struct client *c)
 			return;
 		}
 		off += 4 + (size_t)len;
-		c->last_ms = now_ms();
+		c->last_ms = mono_ms();
 	}
 	memmove(c->in, c->in + off, c->in_len - off);
 	c->in_len -= off;
@@ -792,11 +809,11 @@ int control_reply(struct control_server *s, uint64_t client, int err, struct jso
 		return -ENOENT;
 	}
 	c->deferred = false;
-	c->last_ms = now_ms();
+	c->last_ms = mono_ms();
 	if (err) {
 		json_object_put(result);
-		ret = reply_error(c, err, message && *message ? message : strerror(err < 0 ? -err
-											    : err));
+		ret = reply_error(c, err,
+				  message && *message ? message : strerror(err < 0 ? -err : err));
 	} else {
 		reply = json_object_new_object();
 		json_object_object_add(reply, "version",

@@ -16,26 +16,11 @@
 #include "log.h"
 #include "pagemigd.h"
 #include "procs.h"
+#include "clock.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 bool pagemigd_observing(const struct pagemigd *d)
 {
@@ -76,8 +61,9 @@ static void refresh_topology(struct pagemigd *d)
 
 		err = pagemig_topology_load(&t);
 		if (err)
-			log_errno(LOG_WARNING, err, "CPUs or memory went on- or offline, but "
-						    "reading the topology again failed");
+			log_errno(LOG_WARNING, err,
+				  "CPUs or memory went on- or offline, but "
+				  "reading the topology again failed");
 		else {
 			t.generation = d->topo.generation + 1;
 			d->topo = t;
@@ -93,9 +79,12 @@ static void refresh_topology(struct pagemigd *d)
 
 /* ---- managed processes --------------------------------------------------------------------- */
 
-static struct managed *find_proc(struct pagemigd *d, pid_t pid)
+/* Binary search among the first n entries, which are sorted by pid (a scan appends the
+ * processes it adopts unsorted after them: searching those too could miss a pid and adopt it a
+ * second time). */
+static struct managed *find_proc(struct pagemigd *d, size_t n, pid_t pid)
 {
-	size_t lo = 0, hi = d->n_procs;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -174,17 +163,19 @@ static void adopt(struct pagemigd *d, const struct proc_info *p, int rule)
 	m->since_ms = mono_ms();
 	snprintf(m->comm, sizeof(m->comm), "%s", p->comm);
 	m->mems_allowed = p->mems_allowed & pagemig_topology_memory_mask(&d->topo);
-	m->policy_nodes = procs_policy_nodes("/proc", p->pid, pagemig_topology_memory_mask(&d->topo));
+	m->policy_nodes =
+		procs_policy_nodes("/proc", p->pid, pagemig_topology_memory_mask(&d->topo));
 	m->rss_pages = p->rss_bytes / (uint64_t)sysconf(_SC_PAGESIZE);
 	if (d->sampler) {
 		int err = pagemig_sampler_manage(d->sampler, p->pid);
 
 		if (err)
-			log_errno(LOG_WARNING, err, "sampling process %d (%s)", (int)p->pid, p->comm);
+			log_errno(LOG_WARNING, err, "sampling process %d (%s)", (int)p->pid,
+				  p->comm);
 	}
 	log_msg(LOG_INFO,
-		&(struct log_fields){.policy = d->cfg.rules[rule].name, .pid = p->pid, .node = -1,
-				     .pages = -1},
+		&(struct log_fields){
+			.policy = d->cfg.rules[rule].name, .pid = p->pid, .node = -1, .pages = -1},
 		"managing process %d (%s) with policy '%s' (%s)", (int)p->pid, p->comm,
 		d->cfg.rules[rule].name, pagemig_policy_type_name(d->cfg.rules[rule].type));
 }
@@ -213,9 +204,18 @@ static void scan_processes(struct pagemigd *d)
 		rule = procs_match(d->cfg.rules, d->cfg.n_rules, &p);
 		if (rule >= 0 && d->cfg.rules[rule].type == PAGEMIG_POLICY_IGNORE)
 			rule = -1;
-		m = known ? find_proc(d, (pid_t)pid) : NULL;
-		if (m && m->pidfd >= 0 && (m->start_time != p.start_time || m->rule != rule))
-			release(d, m); /* a new process under that pid, or another rule: start over */
+		m = known ? find_proc(d, known, (pid_t)pid) : NULL;
+		if (m && m->pidfd >= 0 && (m->start_time != p.start_time || m->rule != rule)) {
+			/* a new process under that pid, or another rule: start over */
+			log_msg(LOG_INFO,
+				&(struct log_fields){.pid = m->pid, .node = -1, .pages = -1},
+				m->start_time != p.start_time
+					? "process %d (%s) exited, and its pid names another "
+					  "process"
+					: "process %d (%s) no longer matches its policy",
+				(int)m->pid, m->comm);
+			release(d, m);
+		}
 		if (m && m->pidfd >= 0) {
 			m->seen = true;
 			m->rss_pages = p.rss_bytes / (uint64_t)sysconf(_SC_PAGESIZE);
@@ -236,7 +236,8 @@ static void scan_processes(struct pagemigd *d)
 		if (!m->seen || m->pidfd < 0) {
 			if (m->pidfd >= 0) {
 				log_msg(LOG_INFO,
-					&(struct log_fields){.pid = m->pid, .node = -1, .pages = -1},
+					&(struct log_fields){
+						.pid = m->pid, .node = -1, .pages = -1},
 					"process %d (%s) exited", (int)m->pid, m->comm);
 				release(d, m);
 			}
@@ -293,8 +294,8 @@ static void query_residence(struct pagemigd *d, struct managed *m,
 				st[j] = -1;
 		for (size_t j = 0; j < k; j++) {
 			size_t end = j + 1 < k ? first[j + 1] : i;
-			int16_t node = st[j] >= 0 && st[j] < PAGEMIG_TOPO_MAX_NODES ? (int16_t)st[j]
-										     : -1;
+			int16_t node =
+				st[j] >= 0 && st[j] < PAGEMIG_TOPO_MAX_NODES ? (int16_t)st[j] : -1;
 
 			for (size_t e = first[j]; e < end; e++)
 				out[e] = node;

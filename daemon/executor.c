@@ -8,6 +8,7 @@
 
 #include "executor.h"
 #include "log.h"
+#include "clock.h"
 
 /* Pages handed to the library at once: one slice of work. */
 #define GROUP_MAX 2048
@@ -36,22 +37,6 @@ struct executor {
 	struct exec_decision ring[EXEC_HISTORY];
 	uint64_t seq;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct executor *executor_new(exec_lookup_fn lookup, void *ctx,
 			      struct pagemig_policy_history *history)
@@ -228,8 +213,11 @@ static void run_group(struct executor *e)
 		d->call_error = (int)ret;
 		e->counters.proc_gone += ret == -ESRCH;
 		log_msg(LOG_DEBUG,
-			&(struct log_fields){.policy = d->rule, .pid = d->pid, .node = d->to,
-					     .pages = (long)n, .err = (int)-ret},
+			&(struct log_fields){.policy = d->rule,
+					     .pid = d->pid,
+					     .node = d->to,
+					     .pages = (long)n,
+					     .err = (int)-ret},
 			"moving %zu pages of %d (%s) to node %d failed: %s", n, (int)d->pid,
 			d->comm, d->to, strerror((int)-ret));
 		/* what ran before the failure still counts below */
@@ -260,17 +248,18 @@ static void run_group(struct executor *e)
 	e->bytes_done += (uint64_t)n * (uint64_t)sysconf(_SC_PAGESIZE);
 	if (d->moved || d->failed)
 		log_msg(d->failed ? LOG_NOTICE : LOG_INFO,
-			&(struct log_fields){.policy = d->rule,
-					     .pid = d->pid,
-					     .node = d->to,
-					     .pages = d->moved,
-					     .err = 0,
-					     .step = d->failed ? pagemig_step_info(d->failed_step)->label
-							       : NULL},
+			&(struct log_fields){
+				.policy = d->rule,
+				.pid = d->pid,
+				.node = d->to,
+				.pages = d->moved,
+				.err = 0,
+				.step = d->failed ? pagemig_step_info(d->failed_step)->label
+						  : NULL},
 			"%s: moved %u of %u pages of %d (%s) node %d -> %d (%s)%s%s", d->rule,
 			d->moved, d->planned, (int)d->pid, d->comm, d->from, d->to,
-			pagemig_move_reason_name(d->reason), d->failed ? "; failures backed out at "
-								       : "",
+			pagemig_move_reason_name(d->reason),
+			d->failed ? "; failures backed out at " : "",
 			d->failed ? pagemig_step_info(d->failed_step)->label : "");
 }
 

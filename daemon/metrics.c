@@ -20,6 +20,7 @@
 
 #include "metrics.h"
 #include "sampler_audit.h"
+#include "clock.h"
 
 /* ---- the writer ------------------------------------------------------------------------- */
 
@@ -462,6 +463,9 @@ static void render_sampler(const struct pagemig_metrics_input *in, struct metric
 			    NULL);
 		metrics_u64(t, NULL, st->rearm_failed, "source", "softdirty", "reason",
 			    "rearm_failed", NULL);
+		/* samples of processes no longer managed when they were read (exited): ignored */
+		metrics_u64(t, NULL, st->unmanaged, "source", "access", "reason", "unmanaged",
+			    NULL);
 	}
 	if (in->migrations) {
 		metrics_family(
@@ -563,14 +567,6 @@ struct metrics_http {
 	uint64_t requests;
 	struct http_client clients[METRICS_HTTP_CLIENTS];
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Parse "HOST:PORT" into a loopback socket address. */
 static int parse_listen(const char *addr, struct sockaddr_storage *ss, socklen_t *sl)
