@@ -787,7 +787,8 @@ static int run_case(const struct config *cfg, enum kind kind, size_t mib, size_t
 			       ratio_to_raw(&data[M_RAW], &data[m], cfg->reps).paired.median);
 	}
 	printf(" transient_pages=%lu pagemig_false_off=%lu", transients, false_off);
-	printf(" raw_call_p99_us=%.1f pagemig_call_max_us=%.1f",
+	printf(" raw_call_p50_us=%.1f raw_call_p99_us=%.1f pagemig_call_max_us=%.1f",
+	       (double)bench_quantile_u64(data[M_RAW].call_ns, data[M_RAW].ncall, 0.50) / 1e3,
 	       (double)bench_quantile_u64(data[M_RAW].call_ns, data[M_RAW].ncall, 0.99) / 1e3,
 	       (double)data[M_PAGEMIG].max_call_ns / 1e3);
 	if (kind == K_THP)

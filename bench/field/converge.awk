@@ -138,9 +138,13 @@ line ~ /^FIELD-SUM / {
 	t90 = kv(line, "t90") + 0; t100 = kv(line, "t100") + 0
 	add(T90, m, t90 < 0 ? "inf" : t90)
 	add(T100, m, t100 < 0 ? "inf" : t100)
+	t99 = kv(line, "t99") + 0
+	add(T99, m, t99 < 0 ? "inf" : t99)
+	if (t99 >= 0) R99[m]++
 	if (t90 >= 0) R90[m]++
 	if (t100 >= 0) R100[m]++
 	add(LEND, m, 100 * kv(line, "local_end"))
+	add(LEFT, m, (1 - kv(line, "local_end")) * hp)
 	add(MPP, m, needed ? kv(line, "changes_hot") / needed : 0)
 	add(MPPK, m, needed ? kv(line, "vm_migrated") / needed : 0)
 	add(MOVED, m, kv(line, "pages_moved") + 0)
@@ -154,6 +158,7 @@ line ~ /^FIELD-SUM / {
 	add(HINT, m, kv(line, "vm_hint_faults") + 0)
 	add(PROMO, m, kv(line, "vm_promoted") + 0)
 	add(START, m, kv(line, "mover_start_s") + 0)
+	if (kv(line, "daemon_last_cycle_ms") + 0 > 0) add(CYC, m, kv(line, "daemon_last_cycle_ms") + 0)
 	if (kv(line, "data") != "ok") BAD[m]++
 	PASSES[m, r] = kv(line, "passes") + 0
 	# the writers' share of the run spent in user mode (the workload's own work), in the
@@ -223,8 +228,8 @@ END {
 		print "| mover | runs | hot pages moved at all | moved 2+ times | node changes per page | changes in the last third | cold moved | mover CPU (guest) | workload sys s | writers in user mode | progress vs none: user-mode CPU / passes (wall) | data |" > md
 		print "|---|---|---|---|---|---|---|---|---|---|---|---|" > md
 	} else {
-		print "| mover | runs | 90% local (s) | 100% local (s) | local at end | migrations per page needed (probe / kernel) | pages moved 2+ times | cold pages moved | mover CPU (guest, % of one) | workload sys s | writers in user mode | progress vs none: user-mode CPU / passes (wall) | data |" > md
-		print "|---|---|---|---|---|---|---|---|---|---|---|---|---|" > md
+		print "| mover | runs | 90% local (s) | 99% local (s) | 100% local (s) | local at end | migrations per page needed (probe / kernel) | pages moved 2+ times | cold pages moved | mover CPU (guest, % of one) | workload sys s | writers in user mode | progress vs none: user-mode CPU / passes (wall) | data |" > md
+		print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" > md
 	}
 	for (i = 1; i <= NM; i++) {
 		m = movers[i]
@@ -236,11 +241,13 @@ END {
 			printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", m, runs[m], mm(MOVEDPCT[m], "%.1f%%"), mm(REP[m], "%.0f"), mm(MPP[m], "%.2f"), mm(LATE[m], "%.0f"), mm(COLD[m], "%.0f"), mcpu, mm(WSYS[m], "%.1f"), mm(USERP[m], "%.1f%%"), mm(WU[m], "%.3f") " / " mm(WR[m], "%.2f"), data > md
 		} else {
 			r90 = (R90[m] + 0 < runs[m]) ? sprintf(" (%d of %d)", R90[m], runs[m]) : ""
+			r99 = (R99[m] + 0 < runs[m]) ? sprintf(" (%d of %d)", R99[m], runs[m]) : ""
 			r100 = (R100[m] + 0 < runs[m]) ? sprintf(" (%d of %d)", R100[m], runs[m]) : ""
-			printf "| %s | %d | %s%s | %s%s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |\n", m, runs[m], mm(T90[m], "%.0f"), r90, mm(T100[m], "%.0f"), r100, mm(LEND[m], "%.1f%%"), mm(MPP[m], "%.2f"), mm(MPPK[m], "%.2f"), mm(REP[m], "%.0f"), mm(COLD[m], "%.0f"), mcpu, mm(WSYS[m], "%.1f"), mm(USERP[m], "%.1f%%"), mm(WU[m], "%.3f") " / " mm(WR[m], "%.2f"), data > md
+			printf "| %s | %d | %s%s | %s%s | %s%s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |\n", m, runs[m], mm(T90[m], "%.0f"), r90, mm(T99[m], "%.0f"), r99, mm(T100[m], "%.0f"), r100, mm(LEND[m], "%.1f%%"), mm(MPP[m], "%.2f"), mm(MPPK[m], "%.2f"), mm(REP[m], "%.0f"), mm(COLD[m], "%.0f"), mcpu, mm(WSYS[m], "%.1f"), mm(USERP[m], "%.1f%%"), mm(WU[m], "%.3f") " / " mm(WR[m], "%.2f"), data > md
 		}
 		printf "KEY %s %s t90 %s\n", W, m, med(T90[m]) > keys
 		printf "KEY %s %s t100 %s\n", W, m, med(T100[m]) > keys
+		printf "KEY %s %s t99 %s\n", W, m, med(T99[m]) > keys
 		printf "KEY %s %s reached100 %d/%d\n", W, m, R100[m], runs[m] > keys
 		printf "KEY %s %s local_end %s\n", W, m, med(LEND[m]) > keys
 		printf "KEY %s %s mpp %s\n", W, m, med(MPP[m]) > keys
@@ -255,12 +262,12 @@ END {
 	}
 	print "" > md
 	# the second table: what else was measured
-	print "| mover | mover start (s) | mover RSS MiB | hinting faults | pages promoted (kernel) | writers' vCPU: host CPU share | progress vs none per host vCPU-s | host load (1-min avg) |" > md
+	print "| mover | mover start (s) | mover RSS MiB | hinting faults | pages promoted (kernel) | daemon cycle ms (last) | writers' vCPU: host CPU share | host load (1-min avg) |" > md
 	print "|---|---|---|---|---|---|---|---|" > md
 	for (i = 1; i <= NM; i++) {
 		m = movers[i]
 		if (!(m in runs)) continue
-		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", m, mm(START[m], "%.1f"), (MRSS[m] ~ /[0-9]/) ? mm(MRSS[m], "%.0f") : "–", mm(HINT[m], "%.0f"), mm(PROMO[m], "%.0f"), mm(V1[m], "%.0f%%"), mm(WN[m], "%.2f"), mm(LOAD[m], "%.1f") > md
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", m, mm(START[m], "%.1f"), (MRSS[m] ~ /[0-9]/) ? mm(MRSS[m], "%.0f") : "–", mm(HINT[m], "%.0f"), mm(PROMO[m], "%.0f"), (CYC[m] ~ /[0-9]/) ? mm(CYC[m], "%.0f") : "–", mm(V1[m], "%.0f%%"), mm(LOAD[m], "%.1f") > md
 	}
 	if (NPH && W == "phase") {
 		print "" > md

@@ -749,8 +749,9 @@ static int run_one(const struct spec *s, enum mover m, int rep, bool verbose_log
 		char cmd[600];
 
 		snprintf(cmd, sizeof(cmd),
-			 "echo 'FIELD-NOTE numad.log (decisions):'; grep -v -e '^Node' -e '^ *Node' "
-			 "/var/log/numad.log 2>&1 | tail -n 25 | sed 's/^/FIELD-NOTE   /'; "
+			 "echo 'FIELD-NOTE numad.log (decisions):'; grep -E "
+			 "'moved|Advising|Moving|localized|Assigning|PICK|too recently|Registering' "
+			 "/var/log/numad.log 2>&1 | head -n 25 | sed 's/^/FIELD-NOTE   /'; "
 			 "cat %s/numad.stderr 2>/dev/null | head -n 5 | sed 's/^/FIELD-NOTE   /'",
 			 dir);
 		if (system(cmd)) {

@@ -141,9 +141,24 @@ static void read_proc(const uint8_t *data, size_t size)
 		write_file(names[i], text, n);
 	}
 	if (procs_read(root, PID, &p) == 0) {
+		static struct pagemig_policy_rule rules[4];
+		int r;
+
 		terminated(p.comm, sizeof(p.comm), "comm");
 		terminated(p.exe, sizeof(p.exe), "exe");
 		terminated(p.cgroup, sizeof(p.cgroup), "cgroup");
+		/* and what matching makes of it, as the daemon's scan */
+		if (!rules[0].match_comm[0]) {
+			snprintf(rules[0].match_comm, sizeof(rules[0].match_comm), "b*sh");
+			snprintf(rules[1].match_cgroup, sizeof(rules[1].match_cgroup),
+				 "/user.slice/");
+			rules[1].match_min_rss = 1 << 20;
+			snprintf(rules[2].match_exe, sizeof(rules[2].match_exe), "/usr/*/python3*");
+			rules[3].match_pid = PID;
+		}
+		r = procs_match(rules, 4, &p);
+		if (r < -1 || r > 3)
+			FAIL("procs_match: %d", r);
 	}
 	/* never 0 (the policy engine reads it as "every node"); outside all only when nothing in
 	 * all is allowed */
