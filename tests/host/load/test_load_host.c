@@ -7,16 +7,19 @@
  *   test_load_host PAGEMIGD PAGEMIGCTL [SECONDS [PROCESSES_PER_MINUTE]]
  *
  * Each process names itself loadproc, touches 2-6 MiB and lives 0.3-3 s, giving back and
- * touching again a MiB every 100 ms (page faults, which the fault source samples). The daemon runs with a 500 ms interval.
+ * touching again a MiB every 100 ms (page faults, which the fault source samples). The daemon
+ * runs with a 500 ms interval.
  * Checked:
  *   - resident memory flat: after the warm-up (a fifth of the run, at least 10 s) it grows by
  *     less than 4 MiB and less than 10 %;
- *   - descriptors flat: open descriptors minus managed processes (one pidfd each) stay within
- *     a few of their value after the warm-up, and all come back at the end;
+ *   - descriptors flat: counted by kind in one pass over /proc/PID/fd, those other than pidfds
+ *     (one per managed process) and /proc files being read stay constant; pidfds never exceed
+ *     the processes alive (plus those that ended within the last intervals); at the end there
+ *     are none and the others are as at the start;
  *   - every process accounted for: each one the daemon managed is released exactly once (log
  *     lines "managing process N" and "process N exited" or "... no longer matches its
- *     policy"), none managed twice at once; of those that lived two
- *     intervals or more at least 99 % were managed; nothing is managed once they are gone;
+ *     policy"), none managed twice at once; of those that lived five intervals or more at
+ *     least 98 % were managed; nothing is managed once they are gone;
  *   - the sampler's losses are counted (pagemig_sampler_dropped_total, also for samples of
  *     processes that had exited when they were read) and the counters never go backwards.
  * The figures are printed for tests/host/load/README.md.
@@ -73,6 +76,16 @@ static void child(double life, size_t mib)
 	_exit(0);
 }
 
+/* Processes started and not reaped yet. */
+static size_t live_count(void)
+{
+	size_t n = 0;
+
+	for (size_t i = n_procs; i-- > 0 && (n_procs - i) < 2000;)
+		n += !procs[i].end;
+	return n;
+}
+
 /* Reap the processes that ended (all of them when block; not the daemon, also a child). */
 static void reap(bool block)
 {
@@ -100,6 +113,7 @@ struct sample {
 	double t;
 	long rss_kib;
 	int fds, managed;
+	int pidfds, transient, others; /* fds by kind (hd_fd_kinds), counted in one pass */
 	long long events, dropped_unmanaged, dropped_table, dropped_ring;
 };
 
@@ -110,7 +124,8 @@ static bool take_sample(struct hd *h, double t0, struct sample *s)
 
 	s->t = hd_now() - t0;
 	/* first: the connections of the previous sample are closed on the daemon's side by now */
-	s->fds = hd_fd_count(h->pid);
+	hd_fd_kinds(h->pid, &s->pidfds, &s->transient, &s->others);
+	s->fds = s->pidfds + s->transient + s->others;
 	s->rss_kib = hd_rss_kib(h->pid);
 	if (hd_request(h->sock, "{\"version\":1,\"command\":\"status\"}", &st) ||
 	    hd_request(h->sock, "{\"version\":1,\"command\":\"metrics\"}", &m)) {
@@ -191,7 +206,9 @@ int main(int argc, char **argv)
 	size_t n_smp = 0, w = 0, long_lived = 0, long_managed = 0, managed = 0;
 	size_t twice = 0, unreleased = 0, released_twice = 0;
 	long rss_warm, rss_max = 0;
-	int fd_extra_warm, fd_extra_min = 1 << 30, fd_extra_max = -(1 << 30), unknown;
+	size_t max_live = 0;
+	int unknown;
+	bool asan;
 	bool monotonic = true;
 	struct hd h;
 
@@ -215,6 +232,7 @@ int main(int argc, char **argv)
 		SKIP_ALL("pagemigd did not start");
 	}
 	usleep(300000); /* hd_start's connection closed */
+	asan = hd_is_asan(h.pid);
 	CHECK(take_sample(&h, hd_now(), &base));
 	printf("load: %.0f s at %.0f processes a minute; daemon pid %d: RSS %ld KiB, %d fds\n",
 	       secs, per_min, (int)h.pid, base.rss_kib, base.fds);
@@ -235,16 +253,19 @@ int main(int argc, char **argv)
 			next += gap;
 		}
 		reap(false);
+		if (now >= next - gap / 2 && live_count() > max_live)
+			max_live = live_count(); /* about once per process started */
 		if (now - t0 - last_sample >= 5) {
 			last_sample = now - t0;
 			if (take_sample(&h, t0, &smp[n_smp])) {
 				struct sample *s = &smp[n_smp];
 
 				printf("  t=%5.1fs procs=%5zu managed=%3d RSS=%6ld KiB fds=%3d "
-				       "fault events=%lld dropped: unmanaged=%lld table=%lld "
-				       "ring=%lld\n",
-				       s->t, n_procs, s->managed, s->rss_kib, s->fds, s->events,
-				       s->dropped_unmanaged, s->dropped_table, s->dropped_ring);
+				       "(pidfds %d, others %d) fault events=%lld dropped: "
+				       "unmanaged=%lld table=%lld ring=%lld\n",
+				       s->t, n_procs, s->managed, s->rss_kib, s->fds, s->pidfds,
+				       s->others, s->events, s->dropped_unmanaged,
+				       s->dropped_table, s->dropped_ring);
 				if (n_smp && (s->events < smp[n_smp - 1].events ||
 					      s->dropped_unmanaged < smp[n_smp - 1].dropped_unmanaged))
 					monotonic = false;
@@ -257,11 +278,13 @@ int main(int argc, char **argv)
 	reap(true);
 	usleep((useconds_t)(4 * interval * 1e6));
 	CHECK(take_sample(&h, t0, &fin));
-	printf("  end: managed=%d RSS=%ld KiB fds=%d (at start %d)\n", fin.managed, fin.rss_kib,
-	       fin.fds, base.fds);
+	printf("  end: managed=%d RSS=%ld KiB fds=%d, pidfds %d, others %d (at start %d, %d, %d)\n",
+	       fin.managed, fin.rss_kib, fin.fds, fin.pidfds, fin.others, base.fds, base.pidfds,
+	       base.others);
 	CHECK(waitpid(h.pid, NULL, WNOHANG) == 0);
 	CHECK_EQ(fin.managed, 0);
-	CHECK_EQ(fin.fds, base.fds);
+	CHECK_EQ(fin.pidfds, 0);
+	CHECK_EQ(fin.others, base.others);
 	CHECK(monotonic);
 	CHECK(fin.dropped_unmanaged >= 0 && fin.dropped_table >= 0 && fin.dropped_ring >= 0);
 
@@ -270,29 +293,35 @@ int main(int argc, char **argv)
 		w++;
 	CHECK(w < n_smp);
 	if (w < n_smp) {
-		rss_warm = smp[w].rss_kib;
-		fd_extra_warm = smp[w].fds - smp[w].managed;
-		for (size_t i = w; i < n_smp; i++) {
-			int extra = smp[i].fds - smp[i].managed;
+		int others_min = smp[w].others, others_max = smp[w].others, pidfds_max = 0;
 
+		rss_warm = smp[w].rss_kib;
+		for (size_t i = w; i < n_smp; i++) {
 			if (smp[i].rss_kib > rss_max)
 				rss_max = smp[i].rss_kib;
-			if (extra < fd_extra_min)
-				fd_extra_min = extra;
-			if (extra > fd_extra_max)
-				fd_extra_max = extra;
+			if (smp[i].others < others_min)
+				others_min = smp[i].others;
+			if (smp[i].others > others_max)
+				others_max = smp[i].others;
+			if (smp[i].pidfds > pidfds_max)
+				pidfds_max = smp[i].pidfds;
 		}
 		printf("  after the warm-up (%.0f s): RSS %ld -> max %ld -> end %ld KiB (%+.1f%%); "
-		       "fds minus managed %d..%d (at warm-up %d)\n",
+		       "descriptors other than pidfds %d..%d (at the start %d); pidfds at most %d "
+		       "(processes alive at once: at most %zu)\n",
 		       warm, rss_warm, rss_max, smp[n_smp - 1].rss_kib,
-		       100.0 * (double)(rss_max - rss_warm) / (double)rss_warm, fd_extra_min,
-		       fd_extra_max, fd_extra_warm);
-		CHECK(rss_max - rss_warm < 4096);
-		CHECK((double)(rss_max - rss_warm) < 0.10 * (double)rss_warm);
-		/* processes start and end (about 17 a second) between the count of fds and the
-		 * status, and a control client or /proc read may be open: allow that much jitter;
-		 * a leak of one fd per process would be hundreds */
-		CHECK(fd_extra_max - fd_extra_min <= 16);
+		       100.0 * (double)(rss_max - rss_warm) / (double)rss_warm, others_min,
+		       others_max, base.others, pidfds_max, max_live);
+		/* (with AddressSanitizer its quarantine holds freed memory: not checked) */
+		CHECK(rss_max - rss_warm < 4096 || asan);
+		CHECK((double)(rss_max - rss_warm) < 0.10 * (double)rss_warm || asan);
+		/* everything but the pidfds is constant (counted in one pass, without the /proc
+		 * files the daemon is reading at that moment) */
+		CHECK(others_max - others_min <= 1);
+		CHECK(others_max <= base.others + 1);
+		/* one pidfd per managed process: never more than there are processes, plus those
+		 * that ended within the last interval or two and are not noticed yet */
+		CHECK((size_t)pidfds_max <= max_live + 20);
 	}
 
 	/* every process accounted for */
@@ -313,7 +342,7 @@ int main(int argc, char **argv)
 		}
 		unreleased += p->managed > p->exited;
 		released_twice += p->exited > p->managed;
-		if (p->end - p->start >= 2 * interval + 0.5) {
+		if (p->end - p->start >= 5 * interval) {
 			long_lived++;
 			long_managed += p->managed > 0;
 		}
@@ -321,7 +350,7 @@ int main(int argc, char **argv)
 	printf("  processes: %zu started, %zu managed (%zu lived %.1f s or more: %zu of them "
 	       "managed, %.2f%%), managed twice %zu, not released %zu, released twice %zu, "
 	       "unknown pids %d\n",
-	       n_procs, managed, long_lived, 2 * interval + 0.5, long_managed,
+	       n_procs, managed, long_lived, 5 * interval, long_managed,
 	       long_lived ? 100.0 * (double)long_managed / (double)long_lived : 0.0, twice,
 	       unreleased, released_twice, unknown);
 	printf("  sampler: %lld fault events; dropped: %lld unmanaged (process gone), %lld table "
@@ -331,7 +360,8 @@ int main(int argc, char **argv)
 	CHECK_EQ(unreleased, 0);
 	CHECK_EQ(released_twice, 0);
 	CHECK_EQ(unknown, 0);
-	CHECK(long_lived > 0 && (double)long_managed >= 0.99 * (double)long_lived);
+	/* five intervals: even a loaded machine runs a scan in that time */
+	CHECK(long_lived > 0 && (double)long_managed >= 0.98 * (double)long_lived);
 	if (check_failures)
 		hd_print_log(&h);
 	hd_cleanup(&h);

@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -313,6 +314,58 @@ static inline int hd_fd_count(pid_t pid)
 		n += de->d_name[0] != '.';
 	closedir(d);
 	return n;
+}
+
+/* The open descriptors of pid by kind, in one pass over /proc/PID/fd: pidfds (one per process
+ * the daemon manages), transient ones (files under /proc and /sys it is reading right now), and
+ * the others (its sockets, epoll, timers, BPF objects: constant while it runs). -1 on error. */
+static inline int hd_fd_kinds(pid_t pid, int *pidfds, int *transient, int *others)
+{
+	char path[64], link[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	*pidfds = *transient = *others = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char fdpath[384];
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+		n = readlink(fdpath, link, sizeof(link) - 1);
+		if (n < 0)
+			continue; /* closed meanwhile */
+		link[n] = 0;
+		if (!strcmp(link, "anon_inode:[pidfd]"))
+			++*pidfds;
+		else if (!strncmp(link, "/proc/", 6) || !strncmp(link, "/sys/", 5))
+			++*transient;
+		else
+			++*others;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* pid runs with AddressSanitizer (its quarantine keeps freed memory: RSS says little then). */
+static inline bool hd_is_asan(pid_t pid)
+{
+	char path[64], line[512];
+	bool asan = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	while (f && !asan && fgets(line, sizeof(line), f))
+		asan = strstr(line, "libasan") != NULL;
+	if (f)
+		fclose(f);
+	return asan;
 }
 
 /* VmRSS of pid in KiB. */
