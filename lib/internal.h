@@ -31,6 +31,10 @@ struct pagemig_probe {
 	int pagemap_fd;	   /* /proc/PID/pagemap, -1 until opened */
 	int kpageflags_fd; /* /proc/kpageflags, -1 until opened */
 	bool unavailable;  /* opening failed once: do not try again */
+	/* the last window asked about and its answer (real_pmd_folio's cache) */
+	bool cached;
+	uintptr_t cached_window;
+	int cached_answer;
 };
 
 /*
@@ -70,6 +74,8 @@ size_t pagemig__page_size(void);
 
 void pagemig__probe_init(struct pagemig_probe *probe, pid_t pid);
 void pagemig__probe_close(struct pagemig_probe *probe);
+/* Forget cached answers about windows: a move call may have split or moved their folios. */
+void pagemig__probe_forget(struct pagemig_probe *probe);
 
 /* Guards an operation on another process against pid reuse. */
 struct pagemig_pid_guard {
@@ -91,10 +97,26 @@ void pagemig__guard_close(struct pagemig_pid_guard *guard);
 /* Options with defaults filled in and sizes reconciled. Returns 0 or -EINVAL. */
 int pagemig__opts_resolve(const struct pagemig_opts *in, struct pagemig_opts *out);
 
-/* The engine behind pagemig_move(), also used by range and process moves: guard already open. */
+/*
+ * What the engine has learnt about the cost of a move call, kept across the batches of one
+ * range, process or coalesced (pagemig_batch) operation so that a later batch does not start
+ * from nothing: a decaying least-squares fit of call time = fixed + pages * each, and the chunk
+ * size (in pages) it asks for next. Zero-initialise.
+ */
+struct pagemig_chunker {
+	double w, n, t, nn, nt;
+	size_t next;	 /* pages for the next call; 0 = no estimate yet */
+	size_t last;	 /* pages of the latest call */
+};
+
+/* The engine behind pagemig_move(), also used by range and process moves: guard already open.
+ * chunker may be NULL (the operation keeps its own). */
 long pagemig__move_guarded(const struct pagemig_pid_guard *guard, size_t count, void *const pages[],
 			   const int nodes[], int status[], const struct pagemig_opts *opts,
-			   struct pagemig_report *report);
+			   struct pagemig_report *report, struct pagemig_chunker *chunker);
+
+/* Count one move call of ns nanoseconds into the report's latency histogram. */
+void pagemig__report_call(struct pagemig_report *report, uint64_t ns);
 
 /* Final status[] value for a page that ended with this outcome. */
 int pagemig__outcome_errno(enum pagemig_outcome outcome);

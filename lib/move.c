@@ -23,6 +23,7 @@ struct page_state {
 	bool answered; /* first is set */
 	bool final;    /* decided; never sent again */
 	bool mixed;    /* its pmd window holds pages with different targets */
+	bool unchecked; /* the move call said "on target"; the end-of-pass query has not yet */
 };
 
 /* One operation's working set. */
@@ -48,10 +49,16 @@ struct run {
 	size_t *cidx; /* input index of each chunk entry */
 	size_t *crun; /* pending entries each chunk entry stands for (1, or a folio's pages) */
 	size_t *cpos; /* position in the pending list of each chunk entry */
-	/* adaptive chunk size: a decaying least-squares fit of call time = fixed + entries * each
-	 */
-	double fit_w, fit_n, fit_t, fit_nn, fit_nt;
-	size_t next_chunk;
+	/* end-of-pass verification: pages whose move answer was their target */
+	size_t *unchecked;
+	size_t nunchecked;
+	void **vpages;
+	int *vstatus;
+	size_t vmax;
+	/* adaptive chunk size, in pages (the caller's across batches, or this operation's) */
+	struct pagemig_chunker *ck;
+	struct pagemig_chunker own_ck;
+	bool start_small; /* pages_per_call is the library's default: start at START_CHUNK */
 	/* pacing */
 	uint64_t t0;
 	uint64_t bytes_sent;
@@ -63,7 +70,7 @@ struct run {
 int pagemig__opts_resolve(const struct pagemig_opts *in, struct pagemig_opts *out)
 {
 	const unsigned int known = PAGEMIG_MOVE_ALL | PAGEMIG_NO_VERIFY | PAGEMIG_NO_FOLIO_DEDUP |
-				   PAGEMIG_PIDFD | PAGEMIG_PREQUERY;
+				   PAGEMIG_PIDFD | PAGEMIG_PREQUERY | PAGEMIG_VERIFY_ALL;
 
 	memset(out, 0, sizeof(*out));
 	if (in) {
@@ -84,6 +91,8 @@ int pagemig__opts_resolve(const struct pagemig_opts *in, struct pagemig_opts *ou
 		out->call_budget_us = PAGEMIG_DEFAULT_CALL_BUDGET_US;
 	if (!out->backoff_us)
 		out->backoff_us = PAGEMIG_DEFAULT_BACKOFF_US;
+	if (!out->batch_pages)
+		out->batch_pages = PAGEMIG_DEFAULT_BATCH_PAGES;
 	return 0;
 }
 
@@ -229,45 +238,61 @@ static int settle_mixed_windows(struct run *r, size_t count, bool may_probe)
 
 /* ---- one call ------------------------------------------------------------------------------ */
 
-static size_t chunk_size(const struct run *r)
-{
-	return r->next_chunk ? r->next_chunk : r->opts.pages_per_call;
-}
-
 /* Smallest chunk the budget may ask for: below it the fixed cost of a call dominates. */
 #define MIN_CHUNK 32
+/* First chunk of an operation with a budget and no estimate yet: small enough to stay inside
+ * any sensible budget on slow (emulated) machines, large enough to measure the cost per page. */
+#define START_CHUNK 64
+/* A chunk may grow at most this many times over the previous one: early estimates rest on few
+ * calls, and a call that overshoots the budget cannot be taken back. */
+#define MAX_GROWTH 4
+
+/* Pages for the next call. */
+static size_t chunk_size(const struct run *r)
+{
+	if (r->opts.call_budget_us == UINT_MAX)
+		return r->opts.pages_per_call;
+	/* a caller that chose pages_per_call gets it from the first call on; the budget only
+	 * shrinks later chunks, as it always did */
+	if (!r->ck->next && r->start_small)
+		return START_CHUNK < r->opts.pages_per_call ? START_CHUNK : r->opts.pages_per_call;
+	if (!r->ck->next)
+		return r->opts.pages_per_call;
+	return r->ck->next;
+}
 
 /*
  * Fit the next chunk into the per-call latency budget. A call costs a fixed part (lookup of
- * the mm, lru_cache_disable(), which drains per-CPU lists on every CPU) plus a part per entry;
- * sizing by the average cost per entry alone would shrink chunks without end where the fixed
- * part is large, so both parts are estimated with a least-squares fit that forgets old calls.
- * Where the fixed part alone takes half the budget or more, chunks are sized for half the
- * budget on top of it: the budget cannot be met, and tiny calls would only add more fixed cost.
+ * the mm, lru_cache_disable(), which drains per-CPU lists on every CPU) plus a part per page
+ * (a huge folio's entry counts all its pages: the copy is what costs); sizing by the average
+ * cost per page alone would shrink chunks without end where the fixed part is large, so both
+ * parts are estimated with a least-squares fit that forgets old calls. Where the fixed part
+ * alone takes half the budget or more, chunks are sized for half the budget on top of it: the
+ * budget cannot be met, and tiny calls would only add more fixed cost.
  */
-static void adapt_chunk(struct run *r, size_t entries, uint64_t ns)
+static void adapt_chunk(struct run *r, size_t pages, uint64_t ns)
 {
+	struct pagemig_chunker *c = r->ck;
 	const double decay = 0.75;
-	double n = (double)entries, t = (double)ns, budget, var, each, fixed, want;
+	double n = (double)pages, t = (double)ns, budget, var, each, fixed, want, cap;
 
-	if (r->opts.call_budget_us == UINT_MAX || !entries)
+	if (r->opts.call_budget_us == UINT_MAX || !pages)
 		return;
-	r->fit_w = r->fit_w * decay + 1;
-	r->fit_n = r->fit_n * decay + n;
-	r->fit_t = r->fit_t * decay + t;
-	r->fit_nn = r->fit_nn * decay + n * n;
-	r->fit_nt = r->fit_nt * decay + n * t;
+	c->w = c->w * decay + 1;
+	c->n = c->n * decay + n;
+	c->t = c->t * decay + t;
+	c->nn = c->nn * decay + n * n;
+	c->nt = c->nt * decay + n * t;
+	c->last = pages;
 
-	var = r->fit_nn / r->fit_w - (r->fit_n / r->fit_w) * (r->fit_n / r->fit_w);
-	each = var > 1.0
-		       ? (r->fit_nt / r->fit_w - r->fit_n * r->fit_t / (r->fit_w * r->fit_w)) / var
-		       : 0;
+	var = c->nn / c->w - (c->n / c->w) * (c->n / c->w);
+	each = var > 1.0 ? (c->nt / c->w - c->n * c->t / (c->w * c->w)) / var : 0;
 	if (each <= 0) {
-		/* one chunk size so far (or noise): take it all as cost per entry */
-		each = r->fit_t / r->fit_n;
+		/* one chunk size so far (or noise): take it all as cost per page */
+		each = c->t / c->n;
 		fixed = 0;
 	} else {
-		fixed = r->fit_t / r->fit_w - each * r->fit_n / r->fit_w;
+		fixed = c->t / c->w - each * c->n / c->w;
 		if (fixed < 0)
 			fixed = 0;
 	}
@@ -275,11 +300,14 @@ static void adapt_chunk(struct run *r, size_t entries, uint64_t ns)
 	if (fixed > budget / 2)
 		fixed = budget / 2;
 	want = each > 0 ? (budget - fixed) / each : (double)r->opts.pages_per_call;
+	cap = (double)pages * MAX_GROWTH;
+	if (want > cap)
+		want = cap;
 	if (want < MIN_CHUNK)
 		want = MIN_CHUNK;
 	if (want > r->opts.pages_per_call)
 		want = r->opts.pages_per_call;
-	r->next_chunk = (size_t)want;
+	c->next = (size_t)want;
 }
 
 static void pace(struct run *r, size_t pages)
@@ -383,8 +411,9 @@ static int settle_followers(struct run *r, const size_t *pending, size_t pos, si
 	return 0;
 }
 
-/* move_pages(2) for the chunk; a call interrupted before it did anything is made again. */
-static long call_move(struct run *r, size_t k)
+/* move_pages(2) for the chunk (k entries standing for pages pages); a call interrupted before
+ * it did anything is made again. */
+static long call_move(struct run *r, size_t k, size_t pages)
 {
 	const struct pagemig_sys *sys = r->sys;
 	long ret;
@@ -402,18 +431,22 @@ static long call_move(struct run *r, size_t k)
 		r->rep->kernel_ns += t;
 		if (t > r->rep->max_call_ns)
 			r->rep->max_call_ns = t;
+		pagemig__report_call(r->rep, t);
 		if ((ret != -EINTR && ret != -EAGAIN) || attempt >= 3)
 			break;
 	}
-	adapt_chunk(r, k, t);
+	/* the call may have moved or split folios the probe has answers about */
+	pagemig__probe_forget(&r->probe);
+	adapt_chunk(r, pages, t);
 	return ret;
 }
 
-/* Ask where the chunk's pages are: all of them when verifying, otherwise only those the kernel
- * did not report on target. Unasked or unanswered entries hold the sentinel. */
+/* Ask where the chunk's pages are: with PAGEMIG_VERIFY_ALL all of them, otherwise only those the
+ * kernel did not report on target (the others are asked about at the end of the pass, together,
+ * unless PAGEMIG_NO_VERIFY). Unasked or unanswered entries hold the sentinel. */
 static int verify_chunk(struct run *r, size_t k)
 {
-	bool all = !(r->opts.flags & PAGEMIG_NO_VERIFY);
+	bool all = r->opts.flags & PAGEMIG_VERIFY_ALL;
 	size_t nq = 0;
 	long ret;
 
@@ -439,16 +472,16 @@ static int verify_chunk(struct run *r, size_t k)
  * Send chunk entries 0..k-1. Returns 0, or -errno when the operation must stop (the process
  * is gone, the call was refused as a whole).
  */
-static int send_chunk(struct run *r, const size_t *pending, size_t k)
+static int send_chunk(struct run *r, const size_t *pending, size_t k, size_t pages)
 {
+	bool defer = !(r->opts.flags & (PAGEMIG_VERIFY_ALL | PAGEMIG_NO_VERIFY));
 	int full_node = -1, err;
-	size_t pages = 0;
 	long ret;
 
 	err = check_guard(r);
 	if (err)
 		return err;
-	ret = call_move(r, k);
+	ret = call_move(r, k, pages);
 	/* an exited process that is not reaped yet has no mm: the kernel says -EINVAL */
 	if (ret == -EINVAL && r->guard->pidfd >= 0) {
 		/* an exiting process loses its mm before its pidfd turns readable: -EINVAL from
@@ -485,7 +518,6 @@ static int send_chunk(struct run *r, const size_t *pending, size_t k)
 		size_t i = r->cidx[j];
 		struct pagemig_class cls;
 
-		pages += r->crun[j];
 		if (ret == -ENOMEM && r->cstatus[j] == PAGEMIG_SENTINEL &&
 		    r->cquery[j] != r->cnodes[j]) {
 			/* never reached after the failed batch: try again in the next round */
@@ -496,6 +528,10 @@ static int send_chunk(struct run *r, const size_t *pending, size_t k)
 			cls = verified(r, r->cstatus[j], r->cquery[j], r->cnodes[j]);
 		}
 		record(r, i, cls);
+		if (defer && cls.success && r->cquery[j] == PAGEMIG_SENTINEL) {
+			r->st[i].unchecked = true;
+			r->unchecked[r->nunchecked++] = i;
+		}
 		if (r->crun[j] > 1) {
 			err = settle_followers(r, pending, r->cpos[j], r->crun[j], cls);
 			if (err)
@@ -526,6 +562,47 @@ static size_t folio_run(const struct run *r, const size_t *pending, size_t pos, 
 	return len;
 }
 
+/*
+ * Ask where the pages are that the move calls of this pass reported on target, in as few
+ * queries as fit the buffer: the kernel wrote the target node for them only after migrate_pages()
+ * returned 0 for their batch, so a disagreement now means another mover acted in between (or
+ * the folio went elsewhere with a page of another target); those are retried as WRONG_NODE.
+ */
+static int check_pass(struct run *r)
+{
+	for (size_t done = 0; done < r->nunchecked;) {
+		size_t m = r->nunchecked - done < r->vmax ? r->nunchecked - done : r->vmax;
+		long ret;
+
+		for (size_t j = 0; j < m; j++)
+			r->vpages[j] = r->pages[r->unchecked[done + j]];
+		ret = query(r, m, r->vpages, r->vstatus);
+		if (ret == -ESRCH) {
+			check_guard(r);
+			return -ESRCH;
+		}
+		for (size_t j = 0; j < m; j++) {
+			size_t i = r->unchecked[done + j];
+			int q = r->vstatus[j];
+
+			r->st[i].unchecked = false;
+			/* no verification possible: the kernel's answer stands */
+			if (ret < 0 || q == r->nodes[i] || q == PAGEMIG_SENTINEL)
+				continue;
+			r->rep->verify_mismatches++;
+			/* the query checks the move call's answer: in the first pass that answer was
+			 * the page's first, and what the query found replaces it */
+			if (!r->st[i].retries)
+				r->st[i].answered = false;
+			/* a page that vanished meanwhile ends as what it is now */
+			record(r, i, q < 0 ? pagemig_classify_status(q, r->nodes[i]) : wrong_node());
+		}
+		done += m;
+	}
+	r->nunchecked = 0;
+	return 0;
+}
+
 /* Send every pending entry once. */
 static int run_pass(struct run *r, const size_t *pending, size_t n)
 {
@@ -533,10 +610,12 @@ static int run_pass(struct run *r, const size_t *pending, size_t n)
 	size_t pos = 0;
 
 	while (pos < n) {
-		size_t k = 0, max = chunk_size(r);
+		size_t k = 0, pages = 0, max = chunk_size(r);
 		int err;
 
-		while (pos < n && k < max) {
+		/* max counts pages: an entry for a whole huge folio counts all its pages, and is
+		 * sent (alone) even when it is larger than max */
+		while (pos < n && pages < max && k < r->opts.pages_per_call) {
 			size_t i = pending[pos], run = 1;
 
 			if (node_full(r, r->nodes[i])) {
@@ -549,24 +628,27 @@ static int run_pass(struct run *r, const size_t *pending, size_t n)
 				if (run > 1 &&
 				    r->sys->pmd_folio(r->sys->ctx, &r->probe, page_of(r, i)) != 1)
 					run = 1;
-				if (run > 1)
-					r->rep->folios_deduped += run - 1;
 			}
+			if (k && pages + run > max)
+				break;
+			if (run > 1)
+				r->rep->folios_deduped += run - 1;
 			r->cpages[k] = r->pages[i];
 			r->cnodes[k] = r->nodes[i];
 			r->cidx[k] = i;
 			r->crun[k] = run;
 			r->cpos[k] = pos;
 			k++;
+			pages += run;
 			pos += run;
 		}
 		if (!k)
 			break;
-		err = send_chunk(r, pending, k);
+		err = send_chunk(r, pending, k, pages);
 		if (err)
 			return err;
 	}
-	return 0;
+	return check_pass(r);
 }
 
 /* Where PAGEMIG_PREQUERY asked for it: settle pages already on target, or not there at all. */
@@ -657,6 +739,9 @@ static int recheck_mixed(struct run *r, size_t count)
 	return 0;
 }
 
+/* Most entries one end-of-pass verification query carries. */
+#define VERIFY_QUERY_MAX 16384
+
 static int alloc_buffers(struct run *r, size_t count)
 {
 	size_t n = r->opts.pages_per_call;
@@ -671,8 +756,14 @@ static int alloc_buffers(struct run *r, size_t count)
 	r->cidx = malloc(n * sizeof(*r->cidx));
 	r->crun = malloc(n * sizeof(*r->crun));
 	r->cpos = malloc(n * sizeof(*r->cpos));
+	r->unchecked = malloc(count * sizeof(*r->unchecked));
+	/* end-of-pass queries: large, their cost is per page, not per call */
+	r->vmax = count < VERIFY_QUERY_MAX ? count : VERIFY_QUERY_MAX;
+	r->vpages = malloc(r->vmax * sizeof(*r->vpages));
+	r->vstatus = malloc(r->vmax * sizeof(*r->vstatus));
 	if (!r->st || !r->cpages || !r->cnodes || !r->cstatus || !r->cquery || !r->qpages ||
-	    !r->qstatus || !r->cidx || !r->crun || !r->cpos)
+	    !r->qstatus || !r->cidx || !r->crun || !r->cpos || !r->unchecked || !r->vpages ||
+	    !r->vstatus)
 		return -ENOMEM;
 	return 0;
 }
@@ -689,6 +780,9 @@ static void free_buffers(struct run *r)
 	free(r->cidx);
 	free(r->crun);
 	free(r->cpos);
+	free(r->unchecked);
+	free(r->vpages);
+	free(r->vstatus);
 	pagemig__probe_close(&r->probe);
 }
 
@@ -727,7 +821,7 @@ static long finish(struct run *r, size_t count, int status[], int call_err)
 
 long pagemig__move_guarded(const struct pagemig_pid_guard *guard, size_t count, void *const pages[],
 			   const int nodes[], int status[], const struct pagemig_opts *opts,
-			   struct pagemig_report *report)
+			   struct pagemig_report *report, struct pagemig_chunker *chunker)
 {
 	struct pagemig_report local;
 	struct run r = {0};
@@ -745,6 +839,10 @@ long pagemig__move_guarded(const struct pagemig_pid_guard *guard, size_t count, 
 	r.page_size = pagemig__page_size();
 	r.pmd_pages = pagemig__pmd_size() / r.page_size;
 	r.t0 = r.sys->now_ns(r.sys->ctx);
+	r.ck = chunker ? chunker : &r.own_ck;
+	r.start_small = !opts || opts->sz < offsetof(struct pagemig_opts, pages_per_call) +
+						  sizeof(opts->pages_per_call) ||
+			!opts->pages_per_call;
 	pagemig__probe_init(&r.probe, guard->pid);
 	local.pages = count;
 
@@ -846,7 +944,7 @@ long pagemig_move(pid_t pid, size_t count, void *const pages[], const int nodes[
 			status[i] = -ECANCELED;
 		return err;
 	}
-	ret = pagemig__move_guarded(&guard, count, pages, nodes, status, opts, report);
+	ret = pagemig__move_guarded(&guard, count, pages, nodes, status, opts, report, NULL);
 	pagemig__guard_close(&guard);
 	return ret;
 }

@@ -25,6 +25,7 @@ struct range_ctx {
 	struct pagemig_pid_guard guard;
 	const struct pagemig_opts *opts;
 	struct pagemig_report rep;
+	struct pagemig_chunker ck; /* call cost estimate, carried from batch to batch */
 	int node;
 	int pagemap_fd;
 	int pfn_visible; /* -1 unknown, 0 no, 1 yes */
@@ -114,7 +115,7 @@ static int flush(struct range_ctx *c)
 		return 0;
 	pagemig_report_init(&rep);
 	ret = pagemig__move_guarded(&c->guard, c->nbatch, c->batch, c->bnodes, c->bstatus, c->opts,
-				    &rep);
+				    &rep, &c->ck);
 	pagemig__report_add(&c->rep, &rep);
 	if (ret < 0)
 		return (int)ret;

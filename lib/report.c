@@ -2,6 +2,7 @@
 /* Operation reports: initialisation, merging and a printer for humans. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "internal.h"
@@ -57,7 +58,65 @@ void pagemig__report_add(struct pagemig_report *a, const struct pagemig_report *
 	if (b->call_error)
 		sum.call_error = b->call_error;
 	sum.pid_reused |= b->pid_reused;
+	for (int i = 0; i < PAGEMIG_CALL_HIST_BUCKETS; i++)
+		sum.call_hist[i] += b->call_hist[i];
 	memcpy(a, &sum, sz);
+}
+
+/* 2^(i/4) for i = 0..3, scaled by 2^16: bucket edges without libm */
+static const uint32_t quarter[4] = {65536, 77936, 92682, 110218};
+
+/* Lower edge of bucket b in microseconds: 2^(b/4). */
+static double bucket_edge(int b)
+{
+	return (double)(UINT64_C(1) << (b / 4)) * quarter[b % 4] / 65536.0;
+}
+
+/* Bucket b holds [2^(b/4), 2^((b+1)/4)) us. */
+static int call_bucket(uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	int b;
+
+	if (us < 1)
+		return 0;
+	b = 4 * (63 - __builtin_clzll(us));
+	for (int q = 3; q > 0; q--)
+		if ((us << 16) >= (uint64_t)quarter[q] << (b / 4)) {
+			b += q;
+			break;
+		}
+	return b < PAGEMIG_CALL_HIST_BUCKETS ? b : PAGEMIG_CALL_HIST_BUCKETS - 1;
+}
+
+void pagemig__report_call(struct pagemig_report *report, uint64_t ns)
+{
+	report->call_hist[call_bucket(ns)]++;
+}
+
+double pagemig_report_call_us(const struct pagemig_report *r, double fraction)
+{
+	unsigned long total = 0, seen = 0, want;
+
+	if (!r || r->sz < offsetof(struct pagemig_report, call_hist) + sizeof(r->call_hist))
+		return 0;
+	for (int b = 0; b < PAGEMIG_CALL_HIST_BUCKETS; b++)
+		total += r->call_hist[b];
+	if (!total)
+		return 0;
+	if (fraction < 0)
+		fraction = 0;
+	if (fraction > 1)
+		fraction = 1;
+	want = (unsigned long)(fraction * (double)total);
+	if ((double)want < fraction * (double)total || !want)
+		want++;
+	for (int b = 0; b < PAGEMIG_CALL_HIST_BUCKETS; b++) {
+		seen += r->call_hist[b];
+		if (seen >= want)
+			return bucket_edge(b + 1);
+	}
+	return bucket_edge(PAGEMIG_CALL_HIST_BUCKETS);
 }
 
 static void print_bytes(FILE *out, uint64_t bytes)
@@ -115,8 +174,12 @@ void pagemig_report_print(FILE *out, const struct pagemig_report *r, const char 
 			"  %lu positive returns, %lu unwritten status entries, "
 			"%lu verification mismatches\n",
 			r->positive_returns, r->unwritten, r->verify_mismatches);
-	fprintf(out, "  %.3f s elapsed, %.3f s in move calls (longest %.2f ms)", secs,
+	fprintf(out, "  %.3f s elapsed, %.3f s in move calls (longest %.2f ms", secs,
 		(double)r->kernel_ns / 1e9, (double)r->max_call_ns / 1e6);
+	if (pagemig_report_call_us(r, 0.5) > 0)
+		fprintf(out, ", p50 <= %.2f ms, p99 <= %.2f ms", pagemig_report_call_us(r, 0.5) / 1e3,
+			pagemig_report_call_us(r, 0.99) / 1e3);
+	fputc(')', out);
 	if (secs > 0 && r->bytes_moved) {
 		fprintf(out, ", ");
 		print_bytes(out, (uint64_t)((double)r->bytes_moved / secs));

@@ -108,42 +108,74 @@ static int pread_full(int fd, void *buf, size_t len, off_t off)
  * A pmd-aligned window is one huge folio when its pages have consecutive PFNs starting at a
  * compound head flagged THP or HUGE and every other page is a compound tail. PFNs read as zero
  * without CAP_SYS_ADMIN; then nothing can be told.
+ *
+ * Most windows a caller asks about hold base pages, so the head is read first (one pagemap and
+ * one kpageflags entry): a head that is not a THP or hugetlb compound head settles the window
+ * without reading its other 511 entries. Only a huge head makes the whole window worth reading,
+ * because a head alone does not tell a pmd-sized folio from a smaller (mTHP) one.
  */
-static int real_pmd_folio(void *ctx, struct pagemig_probe *probe, uintptr_t addr)
+static int window_is_folio(struct pagemig_probe *probe, uintptr_t addr, size_t n)
 {
-	size_t n = pagemig__pmd_size() / pagemig__page_size();
-	uint64_t buf[512], pfn0;
+	uint64_t buf[512], head, pfn0;
 	int err;
 
-	if (n > 512 || n < 2)
-		return -EOPNOTSUPP;
-	err = probe_open(probe);
+	err = pread_full(probe->pagemap_fd, &head, 8, (off_t)(addr / pagemig__page_size() * 8));
 	if (err)
 		return err;
-	err = pread_full(probe->pagemap_fd, buf, n * 8, (off_t)(addr / pagemig__page_size() * 8));
-	if (err)
-		return err;
-	if (!(buf[0] & PM_PRESENT))
+	if (!(head & PM_PRESENT))
 		return 0;
-	pfn0 = buf[0] & PM_PFN_MASK;
+	pfn0 = head & PM_PFN_MASK;
 	if (pfn0 == 0) {
 		/* no privilege to see PFNs: stop trying for this operation */
 		probe->unavailable = true;
 		return -EPERM;
 	}
+	err = pread_full(probe->kpageflags_fd, &head, 8, (off_t)(pfn0 * 8));
+	if (err)
+		return err;
+	if (!(head & (UINT64_C(1) << KPF_COMPOUND_HEAD)) ||
+	    !(head & ((UINT64_C(1) << KPF_THP) | (UINT64_C(1) << KPF_HUGE))))
+		return 0;
+	err = pread_full(probe->pagemap_fd, buf, n * 8, (off_t)(addr / pagemig__page_size() * 8));
+	if (err)
+		return err;
 	for (size_t i = 1; i < n; i++)
 		if (!(buf[i] & PM_PRESENT) || (buf[i] & PM_PFN_MASK) != pfn0 + i)
 			return 0;
 	err = pread_full(probe->kpageflags_fd, buf, n * 8, (off_t)(pfn0 * 8));
 	if (err)
 		return err;
-	if (!(buf[0] & (UINT64_C(1) << KPF_COMPOUND_HEAD)) ||
-	    !(buf[0] & ((UINT64_C(1) << KPF_THP) | (UINT64_C(1) << KPF_HUGE))))
-		return 0;
 	for (size_t i = 1; i < n; i++)
 		if (!(buf[i] & (UINT64_C(1) << KPF_COMPOUND_TAIL)))
 			return 0;
 	return 1;
+}
+
+/*
+ * The engine asks about the same window more than once (when building a chunk, and again when
+ * settling the entries that rode along with a folio): the last answer is kept per window. The
+ * cache lives in the probe, which belongs to one operation, and is dropped whenever a move call
+ * may have changed what the window holds (pagemig__probe_forget()).
+ */
+static int real_pmd_folio(void *ctx, struct pagemig_probe *probe, uintptr_t addr)
+{
+	size_t n = pagemig__pmd_size() / pagemig__page_size();
+	int err;
+
+	if (n > 512 || n < 2)
+		return -EOPNOTSUPP;
+	if (probe->cached && probe->cached_window == addr)
+		return probe->cached_answer;
+	err = probe_open(probe);
+	if (err)
+		return err;
+	err = window_is_folio(probe, addr, n);
+	if (err >= 0) {
+		probe->cached = true;
+		probe->cached_window = addr;
+		probe->cached_answer = err;
+	}
+	return err;
 }
 
 static void real_sleep_us(void *ctx, unsigned int us)
@@ -187,6 +219,11 @@ void pagemig__set_sys(const struct pagemig_sys *sys)
 void pagemig__probe_init(struct pagemig_probe *probe, pid_t pid)
 {
 	*probe = (struct pagemig_probe){.pid = pid, .pagemap_fd = -1, .kpageflags_fd = -1};
+}
+
+void pagemig__probe_forget(struct pagemig_probe *probe)
+{
+	probe->cached = false;
 }
 
 void pagemig__probe_close(struct pagemig_probe *probe)

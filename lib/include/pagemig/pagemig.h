@@ -161,7 +161,17 @@ int pagemig_explain(char *buf, size_t len, const struct pagemig_class *first, un
 
 /* Move pages that are shared with other processes too (MPOL_MF_MOVE_ALL; needs CAP_SYS_NICE). */
 #define PAGEMIG_MOVE_ALL (1u << 0)
-/* Skip verification (the nodes=NULL query after each call). Faster; trusts status[]. */
+/*
+ * Verification. By default the kernel is asked (a nodes=NULL move_pages(2) query) where every
+ * page is whose move answer was not its target node (an errno, an entry left unwritten, a huge
+ * folio's tail answering -EBUSY) right after the call, and where every page is whose answer was
+ * its target node at the end of each pass over the pages, in few large queries; a page found
+ * elsewhere then counts as PAGEMIG_OUT_WRONG_NODE and is retried. Huge-folio entries that were
+ * not sent (their folio's first page was) are checked by looking at the folio (needs
+ * CAP_SYS_ADMIN to see PFNs; otherwise every page is sent).
+ */
+/* Trust the kernel's target-node answers: ask only about pages whose answer was not their
+ * target. Faster; another mover acting right after the call goes unnoticed. */
 #define PAGEMIG_NO_VERIFY (1u << 1)
 /* Send every page to the kernel even when several lie in one huge folio. */
 #define PAGEMIG_NO_FOLIO_DEDUP (1u << 2)
@@ -171,10 +181,14 @@ int pagemig_explain(char *buf, size_t len, const struct pagemig_class *first, un
  * PAGEMIG_OUT_ALREADY. Without it the kernel is not asked first, and a page that was on its
  * target already counts as PAGEMIG_OUT_MOVED. Costs one query per page. */
 #define PAGEMIG_PREQUERY (1u << 4)
+/* Ask about every page right after each move call (one query per call) instead of once per
+ * pass for the pages the kernel answered with their target. The behaviour of version 0.1.0. */
+#define PAGEMIG_VERIFY_ALL (1u << 5)
 
 #define PAGEMIG_DEFAULT_MAX_RETRIES    3
 #define PAGEMIG_DEFAULT_PAGES_PER_CALL 1024
-#define PAGEMIG_DEFAULT_CALL_BUDGET_US 5000
+#define PAGEMIG_DEFAULT_CALL_BUDGET_US 10000
+#define PAGEMIG_DEFAULT_BATCH_PAGES    1024
 #define PAGEMIG_DEFAULT_BACKOFF_US     200
 
 /* What happened to one page, when the caller asks for it (opts->details). */
@@ -190,14 +204,25 @@ struct pagemig_opts {
 	size_t sz;		     /* sizeof(struct pagemig_opts) */
 	unsigned int flags;	     /* PAGEMIG_* bits */
 	unsigned int max_retries;    /* per page, transient outcomes only; 0 = default (3) */
-	unsigned int pages_per_call; /* upper bound of entries per move_pages(2); 0 = 1024 */
-	unsigned int call_budget_us; /* target wall time per call; chunks shrink to meet it;
-					0 = 5000 us, UINT_MAX = no budget */
+	unsigned int pages_per_call; /* upper bound of pages per move_pages(2); an entry that
+					stands for a whole huge folio counts its pages (512) and
+					is sent even when it alone exceeds the bound; 0 = 1024 */
+	unsigned int call_budget_us; /* target wall time per call: calls are sized (in pages)
+					from a fit of fixed + per-page cost, growing at most 4x
+					a call; with pages_per_call left 0 the first call sends
+					64 pages, otherwise pages_per_call; 0 = 10000 us,
+					UINT_MAX = no budget (pages_per_call every call) */
 	unsigned int backoff_us;     /* first retry delay, doubling per round; 0 = 200 us */
 	int pidfd;		     /* with PAGEMIG_PIDFD: a pidfd of pid, held by the caller */
 	uint64_t rate_bytes_per_s;   /* pace the calls to at most this many bytes/s; 0 = none */
 	struct pagemig_page_detail *details; /* optional, count entries, filled by pagemig_move() */
+	/* added with symbol version PAGEMIG_0.2 */
+	unsigned int batch_pages; /* pagemig_batch_add() sends the queue once it holds this many
+				     pages; 0 = 1024 */
 };
+
+/* Buckets of pagemig_report.call_hist: 2^(96/4) us = 16.8 s and longer land in the last. */
+#define PAGEMIG_CALL_HIST_BUCKETS 96
 
 /* Counts of one pagemig_move()/pagemig_move_range()/pagemig_move_process() operation. */
 struct pagemig_report {
@@ -224,6 +249,11 @@ struct pagemig_report {
 	uint64_t max_call_ns;		 /* longest single move call */
 	int call_error;			 /* -errno if the operation failed as a whole */
 	bool pid_reused;		 /* the pid stopped naming the original process */
+	/* added with PAGEMIG_0.2: per-call latency of the move calls, a histogram with four buckets per
+	 * doubling: bucket b counts calls that took [2^(b/4), 2^((b+1)/4)) microseconds (bucket 0
+	 * also the faster ones, the last one also the slower ones). See
+	 * pagemig_report_call_us(). */
+	unsigned long call_hist[PAGEMIG_CALL_HIST_BUCKETS];
 };
 
 /* Zero a report and set its sz. */
@@ -263,8 +293,59 @@ long pagemig_move_range(pid_t pid, uintptr_t start, uintptr_t end, int node,
 long pagemig_move_process(pid_t pid, int node, const struct pagemig_opts *opts,
 			  struct pagemig_report *report);
 
+/*
+ * Per-call latency from report->call_hist: the time (microseconds) that the given fraction of
+ * the move calls took at most, e.g. 0.5 for the median, 0.99 for p99. The answer is the upper
+ * edge of a histogram bucket, so at most 19 % above the true value. 0 when there were no
+ * calls or the report is older than the histogram (report->sz too small).
+ */
+double pagemig_report_call_us(const struct pagemig_report *report, double fraction);
+
 /* Print a report for humans, several lines, to out. title may be NULL. */
 void pagemig_report_print(FILE *out, const struct pagemig_report *report, const char *title);
+
+/* --------------------------------------------------------------------------------------------
+ * Coalescing small requests
+ *
+ * A move_pages(2) call has a fixed cost (looking up the process, draining the per-CPU LRU
+ * lists of every CPU) that dwarfs moving one page. A caller that decides about a few pages at a
+ * time queues them in a batch; the batch sends them together, in calls sized like any other
+ * operation's, once enough pages are queued or when flushed. A batch is not thread-safe: one
+ * thread at a time.
+ * ------------------------------------------------------------------------------------------ */
+
+struct pagemig_batch;
+
+/*
+ * A batch for process pid (0 = self) with options opts (copied; may be NULL; opts->details is
+ * ignored, per-page outcomes are not kept). The pid is guarded by a pidfd held until
+ * pagemig_batch_free(), so a batch never moves pages of a process that took over the pid.
+ * Returns NULL with errno set (EINVAL bad options, ESRCH no such process, ENOMEM).
+ */
+struct pagemig_batch *pagemig_batch_new(pid_t pid, const struct pagemig_opts *opts);
+
+/*
+ * Queue n pages (any addresses inside them) for node. Once at least opts->batch_pages pages
+ * are queued they are sent (like pagemig_batch_flush(), with the outcome kept for the next
+ * flush's report and return value). Returns 0, or -errno: -EINVAL (bad arguments), -ENODEV
+ * (node out of range), -ENOMEM, or the error that made a send fail as a whole (-ESRCH: the
+ * process is gone; the batch then refuses everything with that error).
+ */
+int pagemig_batch_add(struct pagemig_batch *batch, void *const pages[], size_t n, int node);
+
+/* Pages queued and not sent yet. */
+size_t pagemig_batch_pending(const struct pagemig_batch *batch);
+
+/*
+ * Send what is queued and settle the batch's account: report (may be NULL) receives the counts
+ * of every page sent since the previous pagemig_batch_flush(), automatic sends included.
+ * Returns how many of those pages are not on their node (as pagemig_move(); a page queued twice
+ * counts twice), or -errno when a send failed as a whole (as pagemig_batch_add()).
+ */
+long pagemig_batch_flush(struct pagemig_batch *batch, struct pagemig_report *report);
+
+/* Release the batch without sending what is still queued. NULL is accepted. */
+void pagemig_batch_free(struct pagemig_batch *batch);
 
 #ifdef __cplusplus
 }
