@@ -346,6 +346,43 @@ static void test_huge_folio_dedup(void)
 	munmap(raw, len + huge);
 }
 
+/* Small requests through a batch: coalesced into few calls, every page accounted for. */
+static void test_batch(void)
+{
+	enum { N = 2000 };
+	char *p = map_pages(N, true);
+	void *pages[N];
+	int nodes[N];
+	struct pagemig_opts o = {.sz = sizeof(o), .batch_pages = 256};
+	struct pagemig_report rep;
+	struct pagemig_batch *b = pagemig_batch_new(0, &o);
+	size_t requests = 0;
+
+	CHECK(b != NULL);
+	fill(pages, nodes, p, N, home);
+	for (size_t off = 0; off < N; requests++) {
+		size_t k = 1 + requests % 16;
+
+		if (k > N - off)
+			k = N - off;
+		CHECK_EQ(pagemig_batch_add(b, pages + off, k, home), 0);
+		off += k;
+	}
+	CHECK(pagemig_batch_pending(b) < 256 + 16);
+	pagemig_report_init(&rep);
+	CHECK_EQ(pagemig_batch_flush(b, &rep), 0);
+	CHECK_EQ(rep.pages, N);
+	CHECK_EQ(rep.pages_on_target, N);
+	CHECK(rep.calls < requests / 4);
+	CHECK(pagemig_report_call_us(&rep, 0.99) > 0);
+	/* a pid that does not exist: no batch */
+	errno = 0;
+	CHECK(pagemig_batch_new(INT32_MAX - 1, NULL) == NULL);
+	CHECK_EQ(errno, ESRCH);
+	pagemig_batch_free(b);
+	munmap(p, N * ps);
+}
+
 int main(void)
 {
 	static const struct check_test tests[] = {
@@ -358,6 +395,7 @@ int main(void)
 		CHECK_TEST(test_other_process),
 		CHECK_TEST(test_whole_range),
 		CHECK_TEST(test_huge_folio_dedup),
+		CHECK_TEST(test_batch),
 	};
 	char *probe;
 

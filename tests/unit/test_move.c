@@ -513,6 +513,134 @@ static void test_pacing(void **state)
 	assert_true(fk.slept_us > 350000 && fk.slept_us <= 400000);
 }
 
+/* Small requests queue up and go out together once batch_pages pages are queued. */
+static void test_batch_coalesces(void **state)
+{
+	struct pagemig_opts o = {.sz = sizeof(o), .batch_pages = 48};
+	struct pagemig_report rep;
+	struct pagemig_batch *b;
+
+	fk_init(&fk, 100, 3);
+	b = pagemig_batch_new(PID, &o);
+	assert_non_null(b);
+	for (size_t i = 0; i < 100; i += 4)
+		assert_int_equal(pagemig_batch_add(b, pages + i, 4, 1 + (i / 4) % 2), 0);
+	/* two automatic sends of 48 pages, 4 left queued */
+	assert_int_equal(fk.move_calls, 2);
+	assert_int_equal(pagemig_batch_pending(b), 4);
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_batch_flush(b, &rep), 0);
+	assert_int_equal(pagemig_batch_pending(b), 0);
+	assert_int_equal(fk.move_calls, 3);
+	assert_int_equal(rep.pages, 100);
+	assert_int_equal(rep.pages_on_target, 100);
+	for (size_t i = 0; i < 100; i++)
+		assert_int_equal(fk.page[i].node, 1 + (i / 4) % 2);
+	/* the account starts over after a flush */
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_batch_flush(b, &rep), 0);
+	assert_int_equal(rep.pages, 0);
+	pagemig_batch_free(b);
+	pagemig_batch_free(NULL);
+}
+
+/* Pages off target after an automatic send are counted by the next flush. */
+static void test_batch_counts_off_target(void **state)
+{
+	struct pagemig_opts o = {.sz = sizeof(o), .batch_pages = 8, .max_retries = 1};
+	struct pagemig_report rep;
+	struct pagemig_batch *b;
+
+	fk_init(&fk, 16, 2);
+	fk.page[2].present = false;
+	fk.page[9].pinned = 100;
+	b = pagemig_batch_new(PID, &o);
+	assert_non_null(b);
+	assert_int_equal(pagemig_batch_add(b, pages, 8, 1), 0);
+	assert_int_equal(pagemig_batch_add(b, pages + 8, 8, 1), 0);
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_batch_flush(b, &rep), 2);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_NOT_PRESENT], 1);
+	assert_int_equal(rep.by_outcome[PAGEMIG_OUT_MIGRATE_FAILED], 1);
+	assert_int_equal(rep.pages_on_target, 14);
+	pagemig_batch_free(b);
+}
+
+/* Bad arguments, and a process that exits: the batch refuses from then on. */
+static void test_batch_errors(void **state)
+{
+	struct pagemig_opts bad = {.sz = sizeof(bad), .flags = 1u << 30};
+	struct pagemig_opts o = {.sz = sizeof(o), .batch_pages = 4};
+	struct pagemig_batch *b;
+
+	fk_init(&fk, 16, 2);
+	errno = 0;
+	assert_null(pagemig_batch_new(PID, &bad));
+	assert_int_equal(errno, EINVAL);
+	b = pagemig_batch_new(PID, &o);
+	assert_non_null(b);
+	assert_int_equal(pagemig_batch_add(b, pages, 1, -1), -ENODEV);
+	assert_int_equal(pagemig_batch_add(b, NULL, 1, 1), -EINVAL);
+	assert_int_equal(pagemig_batch_add(NULL, pages, 1, 1), -EINVAL);
+	assert_int_equal(pagemig_batch_add(b, pages, 0, 1), 0);
+	fk.exit_after_calls = 1;
+	assert_int_equal(pagemig_batch_add(b, pages, 4, 1), 0);
+	assert_int_equal(pagemig_batch_add(b, pages + 4, 4, 1), -ESRCH);
+	assert_int_equal(pagemig_batch_add(b, pages + 8, 1, 1), -ESRCH);
+	assert_int_equal(pagemig_batch_flush(b, NULL), -ESRCH);
+	pagemig_batch_free(b);
+	assert_int_equal(pagemig_batch_flush(NULL, NULL), -EINVAL);
+}
+
+/* Chunks count pages: a dedup'd huge folio entry counts 512, and the first call of an operation
+ * with the library's pages_per_call sends 64 pages, growing from there. */
+static void test_budget_counts_pages(void **state)
+{
+	struct pagemig_opts o = {.sz = sizeof(o)};
+	struct pagemig_report rep;
+
+	fk_init(&fk, 2048, 2);
+	for (int f = 0; f < 4; f++)
+		fk_folio(&fk, (size_t)f * 512, 512, f + 1);
+	fk.ns_per_entry = 20000; /* the model charges per entry; a folio entry costs 20 us */
+	o.pages_per_call = 1024;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 2048, pages, nodes, status, &o, &rep), 0);
+	assert_all_on(2048, 1);
+	/* 1024 pages per call are two folio entries, not 1024 of them */
+	assert_int_equal(fk.max_entries, 2);
+	assert_int_equal(rep.folios_deduped, 2044);
+
+	/* defaults: 64 pages first, then at most 4x the previous call */
+	fk_init(&fk, 4000, 2);
+	fk.ns_per_entry = 10000; /* 10 us per page: 10 ms fit 1000 pages */
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 4000, pages, nodes, status, NULL, &rep), 0);
+	assert_int_equal(fk.sizes[0], 64);
+	assert_true(fk.sizes[1] > 64 && fk.sizes[1] <= 256);
+	assert_true(fk.sizes[2] <= 4 * fk.sizes[1]);
+	assert_true(rep.max_call_ns <= 10000000u);
+	assert_true(pagemig_report_call_us(&rep, 0.99) > 0);
+	assert_true(pagemig_report_call_us(&rep, 0.5) <= pagemig_report_call_us(&rep, 0.99));
+}
+
+/* PAGEMIG_VERIFY_ALL asks after every call; the default asks once per pass. */
+static void test_verify_once_per_pass(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+
+	fk_init(&fk, 1000, 2);
+	o.pages_per_call = 100;
+	assert_int_equal(pagemig_move(PID, 1000, pages, nodes, status, &o, NULL), 0);
+	assert_int_equal(fk.move_calls, 10);
+	assert_int_equal(fk.query_calls, 1);
+
+	fk_init(&fk, 1000, 2);
+	o.flags = PAGEMIG_VERIFY_ALL;
+	assert_int_equal(pagemig_move(PID, 1000, pages, nodes, status, &o, NULL), 0);
+	assert_int_equal(fk.query_calls, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +669,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verify_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prequery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_coalesces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_counts_off_target, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_counts_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_once_per_pass, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
