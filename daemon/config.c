@@ -258,7 +258,7 @@ static const struct pagemig_config_key keys[] = {
 	{"migrate", "pages_per_call", "1024", "number", "1..65536",
 	 "At most this many pages go to one move_pages(2) call.", 0,
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_NUMBER, CFG(pages_per_call), .min = 1, .max = 65536)},
-	{"migrate", "call_budget", "5ms", "duration", "100us..10s, or unlimited",
+	{"migrate", "call_budget", "20ms", "duration", "100us..10s, or unlimited",
 	 "Target time of one move_pages(2) call; batches shrink to meet it.", 0,
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_DURATION, CFG(call_budget_us), .res_us = 1,
 	      .flags = K_UNLIMITED, .min = 100, .max = 10000000, .unlimited = UINT_MAX,

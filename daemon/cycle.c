@@ -382,6 +382,20 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap)
 	return 0;
 }
 
+/*
+ * Whether this cycle leaves the executor's pending plan alone. A new plan would throw away the
+ * unfinished one (and cost a residence query and a planning pass that compete with the moves for
+ * the same thread), so a plan runs to its end unless it has grown old: after PLAN_MAX_AGE
+ * intervals the workload may have moved on (a thread changed node) and a fresh plan wins.
+ */
+#define PLAN_MAX_AGE 4
+static bool executor_keeps_plan(const struct pagemigd *d)
+{
+	uint64_t age = executor_pending_age_ms(d->exec, mono_ms());
+
+	return !d->paused && executor_pending(d->exec) && age < PLAN_MAX_AGE * d->cfg.interval_ms;
+}
+
 int pagemigd_cycle(struct pagemigd *d)
 {
 	const struct pagemig_snapshot *snap = NULL;
@@ -390,16 +404,31 @@ int pagemigd_cycle(struct pagemigd *d)
 	uint64_t t0 = mono_ns();
 	int err;
 
+	uint64_t t_scan, t_drain, t_input, t_plan;
+
 	refresh_topology(d);
 	scan_processes(d);
+	t_scan = mono_ns();
 	if (d->sampler) {
 		err = pagemig_sampler_drain(d->sampler, &snap);
 		if (err)
 			log_errno(LOG_WARNING, err, "draining the sampler");
 	}
+	t_drain = mono_ns();
+	if (executor_keeps_plan(d)) {
+		d->cycles++;
+		d->last_cycle_ns = mono_ns() - t0;
+		log_debug("cycle %llu: the last plan still runs (%llu pages pending): sampler drained "
+			  "in %.1f ms, no new plan",
+			  (unsigned long long)d->cycles,
+			  (unsigned long long)executor_pending(d->exec),
+			  (double)(t_drain - t_scan) / 1e6);
+		return 0;
+	}
 	err = build_input(d, snap);
 	if (err)
 		return log_errno(LOG_ERR, err, "preparing the policy input");
+	t_input = mono_ns();
 
 	pagemig_config_policy(&d->cfg, &pc);
 	in = (struct pagemig_policy_input){
@@ -416,6 +445,13 @@ int pagemigd_cycle(struct pagemigd *d)
 	err = pagemig_policy_plan(&in, &d->plan);
 	if (err)
 		return log_errno(LOG_ERR, err, "planning");
+	t_plan = mono_ns();
+	log_debug("cycle %llu took %.1f ms: processes %.1f, sampler %.1f (%zu pages), residence "
+		  "%.1f, plan %.1f",
+		  (unsigned long long)d->cycles + 1, (double)(t_plan - t0) / 1e6,
+		  (double)(t_scan - t0) / 1e6, (double)(t_drain - t_scan) / 1e6,
+		  snap ? snap->n_pages : 0, (double)(t_input - t_drain) / 1e6,
+		  (double)(t_plan - t_input) / 1e6);
 	if (d->topo.nr_memory < 2)
 		d->plan.n_moves = 0; /* nothing to place; said at start */
 	if (!d->paused)

@@ -121,6 +121,18 @@ uint64_t executor_pending(const struct executor *e)
 	return e->n - e->pos;
 }
 
+uint64_t executor_pending_age_ms(const struct executor *e, uint64_t now_ms)
+{
+	return e->pos < e->n && now_ms > e->start_ms ? now_ms - e->start_ms : 0;
+}
+
+static int cmp_page(const void *a, const void *b)
+{
+	const struct pagemig_plan_move *x = a, *y = b;
+
+	return x->page < y->page ? -1 : (x->page > y->page);
+}
+
 static struct exec_decision *new_decision(struct executor *e, const struct pagemig_plan_move *m,
 					  const char *comm)
 {
@@ -182,9 +194,16 @@ static void run_group(struct executor *e)
 		if (m->tgid != first->tgid || m->reason != first->reason ||
 		    m->from != first->from || m->to != first->to)
 			break;
-		e->pages[n] = (void *)(uintptr_t)m->page;
-		e->nodes[n] = m->to;
 		n++;
+	}
+	/*
+	 * The group holds the hottest pages of its kind; within it, address order lets the kernel
+	 * walk page tables and VMAs in one direction instead of jumping between them.
+	 */
+	qsort(&e->moves[e->pos], n, sizeof(*e->moves), cmp_page);
+	for (size_t i = 0; i < n; i++) {
+		e->pages[i] = (void *)(uintptr_t)e->moves[e->pos + i].page;
+		e->nodes[i] = e->moves[e->pos + i].to;
 	}
 	pidfd = e->lookup(e->ctx, first->tgid, &comm);
 	d = new_decision(e, first, comm);
@@ -204,6 +223,9 @@ static void run_group(struct executor *e)
 	o.details = e->details;
 	pagemig_report_init(&rep);
 	ret = pagemig_move(first->tgid, n, e->pages, e->nodes, e->status, &o, &rep);
+	log_debug("group of %zu pages of %d: %.1f ms, %.1f ms of it in %lu move calls, %lu queries",
+		  n, (int)first->tgid, (double)rep.elapsed_ns / 1e6, (double)rep.kernel_ns / 1e6,
+		  rep.calls, rep.query_calls);
 	e->pos += n;
 	e->counters.calls += rep.calls;
 	e->counters.retries += rep.retries;

@@ -74,6 +74,9 @@ void executor_cancel(struct executor *e);
 /* Pending pages. */
 uint64_t executor_pending(const struct executor *e);
 
+/* Milliseconds since the pending work was submitted at now_ms (0 when nothing is pending). */
+uint64_t executor_pending_age_ms(const struct executor *e, uint64_t now_ms);
+
 /* Run moves until slice_ms has passed or pacing says wait. Returns the milliseconds until it
  * wants to run again (0 = now, -1 = nothing pending). */
 int executor_step(struct executor *e, unsigned int slice_ms);
