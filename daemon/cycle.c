@@ -160,6 +160,7 @@ static void adopt(struct pagemigd *d, const struct proc_info *p, int rule)
 	m->rule = rule;
 	m->seen = true;
 	m->home_node = -1;
+	m->settled_home = -2;
 	m->since_ms = mono_ms();
 	snprintf(m->comm, sizeof(m->comm), "%s", p->comm);
 	m->mems_allowed = p->mems_allowed & pagemig_topology_memory_mask(&d->topo);
@@ -396,6 +397,30 @@ static bool executor_keeps_plan(const struct pagemigd *d)
 	return !d->paused && executor_pending(d->exec) && age < PLAN_MAX_AGE * d->cfg.interval_ms;
 }
 
+/*
+ * Tell the sampler which processes have settled: the plan has nothing for them and they still
+ * run where they ran when it last had nothing. Their write faults are re-armed less often.
+ */
+static void settle_processes(struct pagemigd *d)
+{
+	for (size_t i = 0; i < d->n_procs; i++)
+		d->procs[i].planned = false;
+	for (size_t j = 0; j < d->plan.n_moves; j++) {
+		struct managed *m = find_proc(d, d->n_procs, d->plan.moves[j].tgid);
+
+		if (m)
+			m->planned = true;
+	}
+	for (size_t i = 0; i < d->n_procs; i++) {
+		struct managed *m = &d->procs[i];
+		bool quiet = !m->planned && m->local_share >= 0 && m->home_node >= 0;
+
+		pagemig_sampler_settle(d->sampler, m->pid,
+				       quiet && m->settled_home == m->home_node);
+		m->settled_home = quiet ? m->home_node : -2;
+	}
+}
+
 int pagemigd_cycle(struct pagemigd *d)
 {
 	const struct pagemig_snapshot *snap = NULL;
@@ -418,7 +443,8 @@ int pagemigd_cycle(struct pagemigd *d)
 	if (executor_keeps_plan(d)) {
 		d->cycles++;
 		d->last_cycle_ns = mono_ns() - t0;
-		log_debug("cycle %llu: the last plan still runs (%llu pages pending): sampler drained "
+		log_debug("cycle %llu: the last plan still runs (%llu pages pending): sampler "
+			  "drained "
 			  "in %.1f ms, no new plan",
 			  (unsigned long long)d->cycles,
 			  (unsigned long long)executor_pending(d->exec),
@@ -454,6 +480,8 @@ int pagemigd_cycle(struct pagemigd *d)
 		  (double)(t_plan - t_input) / 1e6);
 	if (d->topo.nr_memory < 2)
 		d->plan.n_moves = 0; /* nothing to place; said at start */
+	if (d->sampler)
+		settle_processes(d);
 	if (!d->paused)
 		err = executor_submit(d->exec, &d->plan, pagemigd_observing(d), mono_ms());
 	d->cycles++;

@@ -32,6 +32,8 @@ struct managed {
 	uint64_t pages_on[PAGEMIG_TOPO_MAX_NODES]; /* sampled pages resident per node */
 	double local_share;	 /* access score on the node holding the page / all score */
 	int home_node;		 /* where it ran most (-1 unknown) */
+	int settled_home;	 /* home_node when the last plan had nothing for it, else -2 */
+	bool planned;		 /* the latest plan has moves for it */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };

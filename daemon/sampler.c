@@ -45,6 +45,20 @@ static const char *const audit_tp[AP__N] = {
 	"remove_migration_pte",	  "set_migration_pmd", "remove_migration_pmd",
 };
 
+/*
+ * A managed process. tgid first: the array is searched with cmp_u32. A process whose placement
+ * has settled is re-armed every rearm_ms << backoff (backoff grows by one per re-arm while it
+ * stays settled, up to REARM_MAX_BACKOFF): write faults cost the workload a trap each, and a
+ * process with nothing to move gains nothing from them.
+ */
+#define REARM_MAX_BACKOFF 3
+struct sampler_managed {
+	uint32_t tgid;
+	uint8_t backoff;
+	bool settled;
+	uint64_t last_rearm_ns;
+};
+
 struct pagemig_sampler {
 	struct pagemig_sampler_config cfg; /* with defaults filled in */
 	struct pagemig_source_status status[PAGEMIG_SOURCE__COUNT];
@@ -69,7 +83,7 @@ struct pagemig_sampler {
 	struct pagemig_audit *auditor;
 
 	/* Managed tgids, sorted, for re-arming and for filtering drained samples. */
-	uint32_t *managed;
+	struct sampler_managed *managed;
 	size_t nmanaged;
 
 	/* The interval's aggregate of access samples, and the two snapshot buffers. */
@@ -979,7 +993,8 @@ int pagemig_sampler_manage(struct pagemig_sampler *s, pid_t tgid)
 	err = set_managed_bit(s, key, true);
 	if (err)
 		return err;
-	s->managed[s->nmanaged++] = key;
+	/* re-armed at the next drain: memory it touched before is invisible until then */
+	s->managed[s->nmanaged++] = (struct sampler_managed){.tgid = key};
 	qsort(s->managed, s->nmanaged, sizeof(*s->managed), cmp_u32);
 	return 0;
 }
@@ -987,7 +1002,8 @@ int pagemig_sampler_manage(struct pagemig_sampler *s, pid_t tgid)
 int pagemig_sampler_unmanage(struct pagemig_sampler *s, pid_t tgid)
 {
 	__u32 key = (__u32)tgid;
-	uint32_t *p = bsearch(&key, s->managed, s->nmanaged, sizeof(*s->managed), cmp_u32);
+	struct sampler_managed *p =
+		bsearch(&key, s->managed, s->nmanaged, sizeof(*s->managed), cmp_u32);
 
 	if (!p)
 		return -ENOENT;
@@ -1024,22 +1040,59 @@ int pagemig_sampler_audit_mover(struct pagemig_sampler *s, pid_t tgid, bool on)
 	return err == -E2BIG ? -ENOSPC : err;
 }
 
+static int rearm_one(struct pagemig_sampler *s, struct sampler_managed *m, uint64_t now)
+{
+	m->last_rearm_ns = now;
+	if (m->settled && m->backoff < REARM_MAX_BACKOFF)
+		m->backoff++;
+	if (pagemig_softdirty_clear(s->cfg.proc_root, (pid_t)m->tgid)) {
+		s->stats.rearm_failed++;
+		return 0;
+	}
+	s->stats.rearms++;
+	return 1;
+}
+
 int pagemig_sampler_rearm(struct pagemig_sampler *s)
 {
+	uint64_t now = now_ns();
 	int done = 0;
 
 	if (!s->softdirty_ok)
 		return -EOPNOTSUPP;
-	for (size_t i = 0; i < s->nmanaged; i++) {
-		if (pagemig_softdirty_clear(s->cfg.proc_root, (pid_t)s->managed[i])) {
-			s->stats.rearm_failed++;
-			continue;
-		}
-		s->stats.rearms++;
-		done++;
-	}
-	s->last_rearm_ns = now_ns();
+	for (size_t i = 0; i < s->nmanaged; i++)
+		done += rearm_one(s, &s->managed[i], now);
+	s->last_rearm_ns = now;
 	return done;
+}
+
+/* Re-arm the processes whose period (rearm_ms, longer for settled ones) has passed. */
+static void rearm_due(struct pagemig_sampler *s, uint64_t now)
+{
+	for (size_t i = 0; i < s->nmanaged; i++) {
+		struct sampler_managed *m = &s->managed[i];
+		uint64_t period = (uint64_t)s->cfg.rearm_ms * NSEC_PER_MSEC << m->backoff;
+
+		if (!s->cfg.rearm_ms || now - m->last_rearm_ns >= period)
+			rearm_one(s, m, now);
+	}
+	s->last_rearm_ns = now;
+}
+
+int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled)
+{
+	__u32 key = (__u32)tgid;
+	struct sampler_managed *m =
+		bsearch(&key, s->managed, s->nmanaged, sizeof(*s->managed), cmp_u32);
+
+	if (!m)
+		return -ENOENT;
+	if (!settled && m->backoff)
+		m->last_rearm_ns = 0; /* it was left alone for a while: re-arm at the next drain */
+	if (!settled)
+		m->backoff = 0;
+	m->settled = settled;
+	return 0;
 }
 
 /* ---- drain ------------------------------------------------------------------------------- */
@@ -1157,9 +1210,8 @@ int pagemig_sampler_drain(struct pagemig_sampler *s, const struct pagemig_snapsh
 	s->last_drain_ns = now;
 
 	/* Re-arm after draining, so the faults it causes land in the next interval. */
-	if (s->softdirty_ok && s->nmanaged &&
-	    (!s->cfg.rearm_ms || now - s->last_rearm_ns >= s->cfg.rearm_ms * NSEC_PER_MSEC))
-		pagemig_sampler_rearm(s);
+	if (s->softdirty_ok && s->nmanaged)
+		rearm_due(s, now);
 	if (ret)
 		*ret = &s->snapshot;
 	return 0;

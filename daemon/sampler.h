@@ -223,6 +223,14 @@ int pagemig_sampler_audit_mover(struct pagemig_sampler *s, pid_t tgid, bool on);
 int pagemig_sampler_rearm(struct pagemig_sampler *s);
 
 /*
+ * Say whether tgid's placement has settled (the last plan had nothing for it and it runs where
+ * it ran). A settled process is re-armed less and less often, down to every 8th rearm period;
+ * once it is not settled any more it is re-armed at the next drain and then every period again.
+ * -ENOENT when tgid is not managed.
+ */
+int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled);
+
+/*
  * Drain into a new snapshot: the page samples of the interval (the access ring is consumed first)
  * are added to the previous scores decayed by 2^(-interval / half_life); on-CPU time and
  * migrations by reason likewise; the audit ring buffer is consumed. Re-arms soft-dirty when due.

@@ -5,7 +5,8 @@
  * A managed child writes each of its N pages once per round, for several rounds; the parent
  * drains between rounds (the drain clears the child's soft-dirty bits through clear_refs). Every
  * interval must show all N pages, one write fault each. Control: the same workload under a
- * sampler without re-arming shows the N pages in the first interval only.
+ * sampler without re-arming shows the N pages in the first interval only. Back-off: a process
+ * the daemon calls settled is re-armed less and less often, and at once when it is not any more.
  */
 #define _GNU_SOURCE
 #include <sys/wait.h>
@@ -139,6 +140,70 @@ static void run(bool rearm)
 	pagemig_sampler_free(s);
 }
 
+/* Soft-dirty clears of the last n drains, one every gap_ms. */
+static uint64_t rearms_over(struct pagemig_sampler *s, int n, unsigned int gap_ms)
+{
+	const struct pagemig_snapshot *snap;
+	struct pagemig_sampler_stats st;
+	uint64_t before;
+
+	pagemig_sampler_stats(s, &st);
+	before = st.rearms;
+	for (int i = 0; i < n; i++) {
+		usleep(gap_ms * 1000);
+		CHECK_EQ(pagemig_sampler_drain(s, &snap), 0);
+	}
+	pagemig_sampler_stats(s, &st);
+	return st.rearms - before;
+}
+
+static void test_settle_backoff(void)
+{
+	unsigned int src = PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_FAULT) |
+			   PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_SOFTDIRTY);
+	struct pagemig_sampler_config c = {
+		.sz = sizeof(c),
+		.sources = src,
+		.ringbuf_bytes = 16u << 20,
+		.rearm_ms = 100,
+		.log = lab_log,
+	};
+	const struct pagemig_snapshot *snap = NULL;
+	struct pagemig_sampler *s = NULL;
+	uint64_t busy, settled;
+	size_t n, exact;
+	struct child ch;
+
+	CHECK_EQ(pagemig_sampler_new(&c, &s), 0);
+	if (!s)
+		return;
+	spawn(&ch);
+	CHECK_EQ(pagemig_sampler_manage(s, ch.pid), 0);
+	round_trip(&ch);
+	CHECK_EQ(pagemig_sampler_settle(s, ch.pid + 100000, true), -ENOENT);
+
+	/* not settled: re-armed at every drain (the drains are further apart than rearm) */
+	busy = rearms_over(s, 10, 120);
+	/* settled: every 200, 400, 800, 800, ... ms */
+	CHECK_EQ(pagemig_sampler_settle(s, ch.pid, true), 0);
+	settled = rearms_over(s, 30, 120);
+	printf("  re-arms: %llu in 10 drains unsettled, %llu in 30 drains settled\n",
+	       (unsigned long long)busy, (unsigned long long)settled);
+	CHECK(busy >= 9);
+	CHECK(settled >= 3 && settled <= 9);
+
+	/* not settled any more: the next drain re-arms, and the writes after it are seen */
+	CHECK_EQ(pagemig_sampler_settle(s, ch.pid, false), 0);
+	CHECK_EQ(rearms_over(s, 1, 10), 1);
+	round_trip(&ch);
+	CHECK_EQ(pagemig_sampler_drain(s, &snap), 0);
+	n = sampled(snap, &ch, &exact);
+	printf("  after unsettling: %zu of %d written pages sampled\n", n, N);
+	CHECK_EQ(n, N);
+	finish(&ch);
+	pagemig_sampler_free(s);
+}
+
 static void test_rearm(void)
 {
 	run(true);
@@ -152,9 +217,10 @@ static void test_no_rearm(void)
 int main(void)
 {
 	static const struct check_test tests[] = {CHECK_TEST(test_rearm),
-						  CHECK_TEST(test_no_rearm)};
+						  CHECK_TEST(test_no_rearm),
+						  CHECK_TEST(test_settle_backoff)};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lab_need_nodes(1);
-	return check_run(tests, 2);
+	return check_run(tests, 3);
 }
