@@ -234,6 +234,9 @@ int main(int argc, char **argv)
 			if (d == 0) {
 				int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
+				/* if this benchmark is killed, the daemon goes too (the idle processes
+				 * have PR_SET_PDEATHSIG SIGKILL): nothing is left running */
+				prctl(PR_SET_PDEATHSIG, SIGTERM);
 				dup2(fd, 1);
 				dup2(fd, 2);
 				execl(pagemigd, "pagemigd", "-f", "-c", conf, NULL);

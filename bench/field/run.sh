@@ -23,11 +23,12 @@ this order):
   small-lab   small requests (1-16 pages) across nodes                (lab)
   overhead    pagemigd CPU and RSS with 10/100/1000 processes         (host, root)
   small-host  small requests, same node (overhead only)               (host)
-  large       static with a 640 MiB hot set, at most 2 repetitions     (lab)
+  large       static with a 1 GiB hot set, 2 GiB nodes, at most 3 reps  (lab)
   numad-long  numad alone on the static workload for 400 s (optional) (lab)
 
   --cases LIST     comma-separated subset of the above
   --reps N         repetitions (default 5)
+  --movers LIST    movers of the convergence cases run now, instead of each case's own list
   --build DIR      CMake build directory (default build-field; configured and built here)
   --kernel K       lab kernel, 6.12 or 6.1 (default 6.12)
   --quick          1 repetition, short runs, small sizes: does everything work? (~15 min)
@@ -42,12 +43,13 @@ progress can also be measured per emulated-CPU second, which the host's other lo
 EOF
 }
 
-build=$root/build-field kernel=6.12 reps=5 quick=0 keep=0 report_only=0
+build=$root/build-field kernel=6.12 reps=5 quick=0 keep=0 report_only=0 movers_all=''
 cases=static,throughput,tiering,shared,phase,small-lab,overhead,small-host,large
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cases) cases=${2:?}; shift 2 ;;
 	--reps) reps=${2:?}; shift 2 ;;
+	--movers) movers_all=${2:?}; shift 2 ;;
 	--build) build=$(realpath -m "${2:?}"); shift 2 ;;
 	--kernel) kernel=${2:?}; shift 2 ;;
 	--quick) quick=1; shift ;;
@@ -94,10 +96,22 @@ log "built in $build (kernel $kernel, reps $reps, quick $quick)"
 	echo "qemu=$(qemu-system-x86_64 --version | head -n 1)"
 	echo "gcc=$(gcc --version | head -n 1)"
 	echo "git=$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet 2>/dev/null || echo +dirty)"
+	# the tree the build was configured from (a clean export of a commit, if it says which)
+	src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt")
+	echo "build_src=$src${src:+$([ -f "$src/.field-commit" ] && echo " (export of $(cut -c1-7 "$src/.field-commit"))")}"
 	echo "lab_kernel=$(readlink "${PAGEMIG_LAB_CACHE:-/var/cache/pagemig-lab}/$kernel" 2>/dev/null || echo "$kernel")"
 	echo "reps=$reps"
 	echo "quick=$quick"
 } >"$results/env.txt"
+
+# results/cases.txt: when and from which build each case's results were made (one line per case,
+# replaced when the case runs again; the report shows it, as results of several runs mix)
+provenance() { # CASE [details]
+	local f=$results/cases.txt
+	touch "$f"
+	sed -i "/^$1 /d" "$f"
+	echo "$1 $(date -u +%Y-%m-%dT%H:%MZ) $(sed -n 's/^git=/git=/p; s/^build_src=.*(export of \([0-9a-f]*\))/export=\1/p' "$results/env.txt" | tr '\n' ' ')reps=$reps ${2:-}" >>"$f"
+}
 
 # --- the host-side sampler of a lab guest ----------------------------------------------------------
 # qemu started (through timeout) by the run-lab.sh whose pid is $1
@@ -145,14 +159,15 @@ host_sampler() {
 
 # lab NAME TIMEOUT ARGS: one guest running field_lab with field.args=ARGS (':' separated)
 lab() {
-	local name=$1 timeout=$2 args=$3 console=$results/lab-$1.log rc=0 pid
+	local name=$1 timeout=$2 args=$3 console=$results/lab-$1.log rc=0 pid mib=${lab_node_mib:-1024}
 	if [ "$keep" = 1 ] && grep -q 'LAB-DONE' "$console" 2>/dev/null; then
 		log "lab $name: kept (results exist)"
 		return 0
 	fi
-	log "lab $name: booting ($args), at most $timeout s; host load $(cut -d' ' -f1-3 /proc/loadavg)"
+	log "lab $name: booting ($args, nodes of $mib MiB), at most $timeout s; host load $(cut -d' ' -f1-3 /proc/loadavg)"
+	provenance "$name" "nodes=${mib}MiB"
 	: >"$console"
-	"$root/tests/lab/run-lab.sh" --build "$build" --kernel "$kernel" --nodes 3 --tests field_lab \
+	"$root/tests/lab/run-lab.sh" --build "$build" --kernel "$kernel" --nodes 3 --node-mib "$mib" --tests field_lab \
 		--timeout "$timeout" --log "$console" --append "field.args=$args" \
 		>"$results/lab-$name.runlab" 2>&1 &
 	pid=$!
@@ -166,7 +181,7 @@ lab() {
 
 # converge NAME WORKLOAD MOVERS SECONDS [extra args [reps]]
 converge() {
-	local name=$1 w=$2 movers=$3 secs=$4 extra=${5:-} r=${6:-$reps} n
+	local name=$1 w=$2 movers=${movers_all:-$3} secs=$4 extra=${5:-} r=${6:-$reps} n
 	n=$(tr ',' '\n' <<<"$movers" | wc -l)
 	[ "$quick" = 1 ] && secs=$((secs / 2)) r=1
 	lab "$name" $((r * n * (secs + 90) + 600)) \
@@ -180,9 +195,10 @@ for c in ${cases//,/ }; do
 	shared) converge shared shared none,pagemigd,pagemigd-shipped,nb1,numad 40 ;;
 	phase) converge phase phase none,pagemigd,pagemigd-shipped,nb1,numad 80 ":--phase:20" ;;
 	large)
-		# the largest hot set that fits a 1 GiB node with room to spare: 640 MiB (+64 MiB cold)
-		converge large static none,pagemigd,pagemigd-shipped,nb1 150 ":--hot:640:--cold:64" \
-			$((reps < 2 ? reps : 2))
+		# a 1 GiB hot set (+64 MiB cold) on nodes of 2 GiB (guest RAM 6 GiB); no "none" run:
+		# this case is about time to local, the 256 MiB case has the progress figures
+		lab_node_mib=2048 converge large static pagemigd,pagemigd-shipped,nb1 100 \
+			":--hot:1024:--cold:64" $((reps < 3 ? reps : 3))
 		;;
 	numad-long)
 		if [ "$quick" = 1 ]; then
@@ -205,6 +221,7 @@ for c in ${cases//,/ }; do
 		;;
 	small-host)
 		log "small-host: field-small on this host (same node), host load $(cut -d' ' -f1-3 /proc/loadavg)"
+		provenance small-host
 		"$build/bench/field/field-small" --size 64 --reps "$reps" >"$results/host-small.txt" 2>&1 ||
 			log "small-host: field-small failed (status $?)"
 		;;
@@ -215,10 +232,15 @@ for c in ${cases//,/ }; do
 		fi
 		log "overhead: pagemigd with 10/100/1000 processes, host load $(cut -d' ' -f1-3 /proc/loadavg)"
 		if [ "$quick" = 1 ]; then osec=15 oreps=1; else osec=60 oreps=$((reps < 3 ? reps : 3)); fi
-		"$build/bench/field/field-overhead" --procs 10,100,1000 --seconds "$osec" \
-			--reps "$oreps" --pagemigd "$build/daemon/pagemigd" \
-			--pagemigctl "$build/ctl/pagemigctl" >"$results/host-overhead.txt" 2>&1 ||
-			log "overhead: field-overhead failed (status $?)"
+		provenance overhead
+		# one field-overhead per N, so that a failure at one N keeps the others' results
+		: >"$results/host-overhead.txt"
+		for n in 10 100 1000; do
+			"$build/bench/field/field-overhead" --procs "$n" --seconds "$osec" \
+				--reps "$oreps" --pagemigd "$build/daemon/pagemigd" \
+				--pagemigctl "$build/ctl/pagemigctl" >>"$results/host-overhead.txt" 2>&1 ||
+				log "overhead: field-overhead --procs $n failed (status $?)"
+		done
 		;;
 	*) echo "run.sh: unknown case '$c' (see --help)" >&2; exit 2 ;;
 	esac

@@ -21,6 +21,8 @@ outside CI: with $CI set that is a failure).
   --nodes 3|2         3: node 0 = cpu 0 + 1 GiB, node 1 = cpu 1 + 1 GiB, node 2 = 1 GiB, no cpu,
                          distances 0-1 21, 0-2 30, 1-2 30 (default $PAGEMIG_LAB_NODES, else 3)
                       2: node 0 = cpu 0 + 1 GiB, node 1 = cpu 1 + 1 GiB, distance 21
+  --node-mib N        memory of every node in MiB instead of 1 GiB (guest RAM = nodes x N;
+                      default $PAGEMIG_LAB_NODE_MIB, else 1024; at least 256)
   --tests A,B         run only these cases (default: every case of the topology)
   --timeout SECONDS   kill the guest after this long (default 600)
   --log FILE          console log (default: console-KERNEL-Nnode.log next to the initramfs)
@@ -43,7 +45,7 @@ die() {
 	exit 2
 }
 
-kernel=${PAGEMIG_LAB_KERNEL:-6.12} nodes=${PAGEMIG_LAB_NODES:-3}
+kernel=${PAGEMIG_LAB_KERNEL:-6.12} nodes=${PAGEMIG_LAB_NODES:-3} node_mib=${PAGEMIG_LAB_NODE_MIB:-1024}
 vmlinuz='' initramfs='' tests=all timeout=600 log='' balancing=0 append='' shell=0
 verbose=0 all_output=0
 while [ $# -gt 0 ]; do
@@ -54,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--initramfs) initramfs=${2:?--initramfs needs a file}; shift 2 ;;
 	--build) initramfs=${2:?--build needs a directory}/tests/lab/initramfs.cpio.gz; shift 2 ;;
 	--nodes) nodes=${2:?--nodes needs 2 or 3}; shift 2 ;;
+	--node-mib) node_mib=${2:?--node-mib needs a size in MiB}; shift 2 ;;
 	--tests) tests=${2:?--tests needs a comma-separated list}; shift 2 ;;
 	--timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
 	--log) log=${2:?--log needs a file}; shift 2 ;;
@@ -69,6 +72,8 @@ done
 [ -r "$initramfs" ] ||
 	die "cannot read $initramfs: build it first (cmake --build BUILD_DIR --target lab-image)"
 [[ $nodes == [23] ]] || die "--nodes must be 2 or 3, not '$nodes'"
+[[ $node_mib =~ ^[1-9][0-9]*$ ]] && [ "$node_mib" -ge 256 ] ||
+	die "--node-mib must be a number of MiB, at least 256, not '$node_mib'"
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a positive number of seconds"
 [[ $tests =~ ^[A-Za-z0-9_,-]+$ ]] || die "--tests must be a comma-separated list of case names"
 
@@ -97,11 +102,11 @@ fi
 mkdir -p "$(dirname "$log")"
 
 # Topology: one RAM backend per node; node 2 (3-node variant) has memory and no CPU.
-topo=(-smp "2,sockets=2,cores=1,threads=1" -m "${nodes}G")
+topo=(-smp "2,sockets=2,cores=1,threads=1" -m "$((nodes * node_mib))M")
 for n in $(seq 0 $((nodes - 1))); do
 	cpus=''
 	if [ "$n" -lt 2 ]; then cpus=",cpus=$n"; fi
-	topo+=(-object "memory-backend-ram,id=mem$n,size=1G" -numa "node,nodeid=$n,memdev=mem$n$cpus")
+	topo+=(-object "memory-backend-ram,id=mem$n,size=${node_mib}M" -numa "node,nodeid=$n,memdev=mem$n$cpus")
 done
 topo+=(-numa "dist,src=0,dst=1,val=21")
 if [ "$nodes" = 3 ]; then
