@@ -89,8 +89,10 @@ static void test_move_same_node(void)
 		CHECK_EQ(st[i], home);
 	CHECK_EQ(rep.pages_on_target, N);
 	CHECK_EQ(rep.by_outcome[PAGEMIG_OUT_MOVED], N);
-	/* library defaults: a first call of 64 pages, then the rest (at most 4x as many) */
-	CHECK_EQ(rep.calls, 2);
+	/* library defaults: a first call of 64 pages, then at most 4x as many per call (fewer if
+	 * the first call looked slow against the budget: a busy machine) */
+	CHECK(rep.calls >= 2 && rep.calls <= N / 64 * 2);
+	CHECK_EQ(rep.entries_sent, N);
 	/* the pages answered on target are asked about once, at the end of the pass */
 	CHECK_EQ(rep.query_calls, 1);
 	CHECK(pagemig_report_call_us(&rep, 0.5) > 0);
