@@ -68,6 +68,7 @@ function sample_at(L,    i) {
 }
 
 
+BEGIN { if (PHASE == "") PHASE = 20 }
 FILENAME == HOST {
 	NS++
 	S_t[NS] = $1; S_v0[NS] = $2; S_v1[NS] = $3; S_lines[NS] = $4; S_load[NS] = $5
@@ -82,11 +83,12 @@ FILENAME == HOST {
 line ~ /^FIELD-ENV kernel=/ { KERNEL = kv(line, "kernel"); TIERS = kv(line, "memory_tiers") }
 line ~ /^FIELD-RUN / {
 	m = kv(line, "m"); r = kv(line, "r")
+	CONF_SECS = kv(line, "seconds") + 0
 	if (!(m in seen_m)) { seen_m[m] = 1; movers[++NM] = m }
 	if (r + 0 > NR_REPS) NR_REPS = r + 0
 	first_ts = 0
 	cum = 0
-	prev_si = 0; NP = 0; NV = 0
+	prev_si = 0; NP = 0; NV = 0; SLOC = 0; NLOC = 0
 	last_sec = -1; last_v = ""
 	next
 }
@@ -114,6 +116,16 @@ line ~ /^FIELD-TS / {
 		v = 100 * kv(line, "local")
 		if (kv(line, "local") + 0 < 0) v = ""
 	}
+	# phase workload: time to 90% local after each phase start (phases of PHASE seconds)
+	if (W == "phase" && kv(line, "local") + 0 >= 0.9) {
+		k = int(t / PHASE) + 1
+		# not the phase's first probe: the thread may not have switched yet when it ran
+		if (!((m, r, k) in PDONE) && t >= (k - 1) * PHASE + 0.5) {
+			PDONE[m, r, k] = 1
+			add(PH, m SUBSEP k, t - (k - 1) * PHASE)
+		}
+	}
+	if (W != "shared" && v != "") { SLOC += v; NLOC++ }
 	if (v != "" && !((m, r, sec) in got)) {
 		# a probe that came late (busy guest): carry the last value over the seconds it missed
 		for (s = last_sec + 1; s < sec && last_v != ""; s++) {
@@ -144,8 +156,12 @@ line ~ /^FIELD-SUM / {
 	if (t90 >= 0) R90[m]++
 	if (t100 >= 0) R100[m]++
 	add(LEND, m, 100 * kv(line, "local_end"))
+	if (NLOC) add(LMEAN, m, SLOC / NLOC)
 	add(LEFT, m, (1 - kv(line, "local_end")) * hp)
-	add(MPP, m, needed ? kv(line, "changes_hot") / needed : 0)
+	if (W == "shared")
+		add(MPP, m, hp ? kv(line, "changes_hot") / hp : 0) # per hot page: none needed a move
+	else
+		add(MPP, m, needed ? kv(line, "changes_hot") / needed : 0)
 	add(MPPK, m, needed ? kv(line, "vm_migrated") / needed : 0)
 	add(MOVED, m, kv(line, "pages_moved") + 0)
 	add(MOVEDPCT, m, hp ? 100 * kv(line, "pages_moved") / hp : 0)
@@ -167,7 +183,11 @@ line ~ /^FIELD-SUM / {
 	nthr = (W == "shared") ? 2 : 1
 	USER[m, r] = (kv(line, "wl_cpu_s") - kv(line, "wl_sys_s")) / (secs * nthr)
 	add(USERP, m, 100 * USER[m, r])
-	PT90[m, r] = kv(line, "phase_t90")
+	if (W == "phase")
+		for (k = 1; k <= int(CONF_SECS / PHASE); k++) {
+			if (!((m, r, k) in PDONE)) add(PH, m SUBSEP k, "inf")
+			if (k > NPH) NPH = k
+		}
 	# passes per host-CPU second of the writers' vCPU(s), summed over the probe intervals
 	if (NV > 0) {
 		NORM[m, r] = NP / (NV / 100)
@@ -196,13 +216,7 @@ END {
 			if (((m, r) in NORM) && (("none", r) in NORM) && NORM["none", r] > 0)
 				add(WN, m, NORM[m, r] / NORM["none", r])
 			if ((m, r) in V1SHARE) add(V1, m, 100 * V1SHARE[m, r])
-			if (PT90[m, r] != "" && PT90[m, r] != "-") {
-				np = split(PT90[m, r], pp, ",")
-				for (k = 1; k <= np; k++) {
-					add(PH, m SUBSEP k, pp[k] < 0 ? "inf" : pp[k])
-					if (k > NPH) NPH = k
-				}
-			}
+
 		}
 	}
 	# plot data
@@ -223,13 +237,16 @@ END {
 
 	md = OUT "/converge-" W ".md"
 	keys = OUT "/converge-" W ".keys"
-	printf "Guest kernel %s; hot set %d pages (%d MiB), cold set %d pages; %d s per run; %d repetitions (mover order rotated); memory tiers %s.\n\n", KERNEL, HP, HP / 256, CP, SECS, NR_REPS, TIERS > md
-	if (W == "shared") {
+	printf "Guest kernel %s; hot set %d pages (%d MiB), cold set %d pages; %d s per run; %d repetitions (mover order rotated); memory tiers %s.\n\n", KERNEL, HP, HP / 256, CP, CONF_SECS, NR_REPS, TIERS > md
+	if (W == "phase") {
+		print "| mover | runs | mean local share | migrations per page needed (probe / kernel) | pages moved 2+ times | cold pages moved | mover CPU (guest, % of one) | workload sys s | writers in user mode | progress vs none: user-mode CPU / passes (wall) | data |" > md
+		print "|---|---|---|---|---|---|---|---|---|---|---|" > md
+	} else if (W == "shared") {
 		print "| mover | runs | hot pages moved at all | moved 2+ times | node changes per page | changes in the last third | cold moved | mover CPU (guest) | workload sys s | writers in user mode | progress vs none: user-mode CPU / passes (wall) | data |" > md
 		print "|---|---|---|---|---|---|---|---|---|---|---|---|" > md
 	} else {
-		print "| mover | runs | 90% local (s) | 99% local (s) | 100% local (s) | local at end | migrations per page needed (probe / kernel) | pages moved 2+ times | cold pages moved | mover CPU (guest, % of one) | workload sys s | writers in user mode | progress vs none: user-mode CPU / passes (wall) | data |" > md
-		print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" > md
+		print "| mover | runs | 90% local (s) | 99% local (s) | 100% local (s) | mean local share | local at end | migrations per page needed (probe / kernel) | pages moved 2+ times | cold pages moved | mover CPU (guest, % of one) | workload sys s | writers in user mode | progress vs none: user-mode CPU / passes (wall) | data |" > md
+		print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" > md
 	}
 	for (i = 1; i <= NM; i++) {
 		m = movers[i]
@@ -237,19 +254,22 @@ END {
 		data = (m in BAD) ? BAD[m] " BAD" : "ok"
 		mcpu = (m ~ /^nb/ || m == "none") ? "— (in the workload)" : mm(MCPU[m], "%.1f%%")
 		if (m == "none") mcpu = "—"
-		if (W == "shared") {
+		if (W == "phase") {
+			printf "| %s | %d | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |\n", m, runs[m], mm(LMEAN[m], "%.1f%%"), mm(MPP[m], "%.2f"), mm(MPPK[m], "%.2f"), mm(REP[m], "%.0f"), mm(COLD[m], "%.0f"), mcpu, mm(WSYS[m], "%.1f"), mm(USERP[m], "%.1f%%"), mm(WU[m], "%.3f") " / " mm(WR[m], "%.2f"), data > md
+		} else if (W == "shared") {
 			printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", m, runs[m], mm(MOVEDPCT[m], "%.1f%%"), mm(REP[m], "%.0f"), mm(MPP[m], "%.2f"), mm(LATE[m], "%.0f"), mm(COLD[m], "%.0f"), mcpu, mm(WSYS[m], "%.1f"), mm(USERP[m], "%.1f%%"), mm(WU[m], "%.3f") " / " mm(WR[m], "%.2f"), data > md
 		} else {
 			r90 = (R90[m] + 0 < runs[m]) ? sprintf(" (%d of %d)", R90[m], runs[m]) : ""
 			r99 = (R99[m] + 0 < runs[m]) ? sprintf(" (%d of %d)", R99[m], runs[m]) : ""
 			r100 = (R100[m] + 0 < runs[m]) ? sprintf(" (%d of %d)", R100[m], runs[m]) : ""
-			printf "| %s | %d | %s%s | %s%s | %s%s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |\n", m, runs[m], mm(T90[m], "%.0f"), r90, mm(T99[m], "%.0f"), r99, mm(T100[m], "%.0f"), r100, mm(LEND[m], "%.1f%%"), mm(MPP[m], "%.2f"), mm(MPPK[m], "%.2f"), mm(REP[m], "%.0f"), mm(COLD[m], "%.0f"), mcpu, mm(WSYS[m], "%.1f"), mm(USERP[m], "%.1f%%"), mm(WU[m], "%.3f") " / " mm(WR[m], "%.2f"), data > md
+			printf "| %s | %d | %s%s | %s%s | %s%s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |\n", m, runs[m], mm(T90[m], "%.0f"), r90, mm(T99[m], "%.0f"), r99, mm(T100[m], "%.0f"), r100, mm(LMEAN[m], "%.1f%%"), mm(LEND[m], "%.1f%%"), mm(MPP[m], "%.2f"), mm(MPPK[m], "%.2f"), mm(REP[m], "%.0f"), mm(COLD[m], "%.0f"), mcpu, mm(WSYS[m], "%.1f"), mm(USERP[m], "%.1f%%"), mm(WU[m], "%.3f") " / " mm(WR[m], "%.2f"), data > md
 		}
 		printf "KEY %s %s t90 %s\n", W, m, med(T90[m]) > keys
 		printf "KEY %s %s t100 %s\n", W, m, med(T100[m]) > keys
 		printf "KEY %s %s t99 %s\n", W, m, med(T99[m]) > keys
 		printf "KEY %s %s reached100 %d/%d\n", W, m, R100[m], runs[m] > keys
 		printf "KEY %s %s local_end %s\n", W, m, med(LEND[m]) > keys
+		printf "KEY %s %s local_mean %s\n", W, m, med(LMEAN[m]) > keys
 		printf "KEY %s %s mpp %s\n", W, m, med(MPP[m]) > keys
 		printf "KEY %s %s mppk %s\n", W, m, med(MPPK[m]) > keys
 		printf "KEY %s %s repeated %s\n", W, m, med(REP[m]) > keys
@@ -271,7 +291,7 @@ END {
 	}
 	if (NPH && W == "phase") {
 		print "" > md
-		printf "Time to 90%% local after each phase start (s; phase 1 starts with the run, the threads switch node at every later phase):\n\n" > md
+		printf "Seconds to 90%% local after each phase start (the workload puts its thread on cpu 1 in odd phases, on cpu 0, where the memory started, in even ones; the first probe of a phase is skipped, so 1 means it was local at once):\n\n" > md
 		printf "| mover |" > md
 		for (k = 1; k <= NPH; k++) printf " phase %d |", k > md
 		printf "\n|---|" > md
