@@ -10,8 +10,13 @@
 #include "log.h"
 #include "clock.h"
 
-/* Pages handed to the library at once: one slice of work. */
-#define GROUP_MAX 2048
+/*
+ * Pages handed to the library at once, at most; and first in every group, before the cost of its
+ * pages is known: a process whose memory is in transparent huge pages costs 512 times as much
+ * per page as one of 4 KiB pages (the kernel moves the whole folio for any address in it).
+ */
+#define GROUP_MAX   2048
+#define GROUP_FIRST 256
 
 struct executor {
 	exec_lookup_fn lookup;
@@ -28,6 +33,11 @@ struct executor {
 	/* pacing since submit */
 	uint64_t start_ms;
 	uint64_t bytes_done;
+	/* pages per library call, sized from the last call of the group so that one call fits in
+	 * a slice; the group it was sized for */
+	size_t batch;
+	uint64_t page_ns; /* the cost per page it was sized with */
+	struct pagemig_plan_move batch_for;
 	/* scratch for one group */
 	void *pages[GROUP_MAX];
 	int nodes[GROUP_MAX];
@@ -49,6 +59,7 @@ struct executor *executor_new(exec_lookup_fn lookup, void *ctx,
 	e->ctx = ctx;
 	e->history = history;
 	e->opts.sz = sizeof(e->opts);
+	e->batch = GROUP_FIRST;
 	return e;
 }
 
@@ -176,8 +187,33 @@ static void summarise_failures(struct executor *e, size_t n, struct exec_decisio
 	d->failed_outcome = outcome_of[best];
 }
 
-/* Run one group (or its first GROUP_MAX pages). */
-static void run_group(struct executor *e)
+static bool same_group(const struct pagemig_plan_move *a, const struct pagemig_plan_move *b)
+{
+	return a->tgid == b->tgid && a->reason == b->reason && a->from == b->from && a->to == b->to;
+}
+
+/*
+ * Size the next call from the calls before: what fits in three quarters of a slice, growing at
+ * most 4x a call. A page can stand for much more than 4 KiB (the kernel moves a whole
+ * transparent huge page for any address in it: milliseconds under emulation), and one process
+ * can have both kinds, so the size follows time, and the cost per page is the dearest seen
+ * lately (halving with every call that was cheaper), not the last.
+ */
+static void size_batch(struct executor *e, size_t n, uint64_t ns, unsigned int slice_ms)
+{
+	uint64_t fit, per_page = n ? ns / n : 0;
+
+	if (!per_page || !slice_ms)
+		return;
+	e->page_ns = per_page > e->page_ns / 2 ? per_page : e->page_ns / 2;
+	fit = (uint64_t)slice_ms * 750000 / e->page_ns;
+	if (fit > (uint64_t)n * 4)
+		fit = (uint64_t)n * 4;
+	e->batch = fit < 1 ? 1 : fit > GROUP_MAX ? GROUP_MAX : (size_t)fit;
+}
+
+/* Run the next pages of one group: at most e->batch of them. */
+static void run_group(struct executor *e, unsigned int slice_ms)
 {
 	const struct pagemig_plan_move *first = &e->moves[e->pos];
 	struct pagemig_report rep;
@@ -188,14 +224,19 @@ static void run_group(struct executor *e)
 	long ret;
 	int pidfd;
 
-	while (e->pos + n < e->n && n < GROUP_MAX) {
-		const struct pagemig_plan_move *m = &e->moves[e->pos + n];
+	const struct pagemig_plan_move key = *first;
+	size_t limit;
 
-		if (m->tgid != first->tgid || m->reason != first->reason ||
-		    m->from != first->from || m->to != first->to)
-			break;
-		n++;
+	if (!same_group(first, &e->batch_for)) {
+		e->batch = GROUP_FIRST;
+		e->page_ns = 0;
+		e->batch_for = key;
 	}
+	/* a group that will not be moved (observe mode, the process is gone) goes at once */
+	pidfd = e->lookup(e->ctx, first->tgid, &comm);
+	limit = e->observe || pidfd < 0 ? GROUP_MAX : e->batch;
+	while (e->pos + n < e->n && n < limit && same_group(&e->moves[e->pos + n], &key))
+		n++;
 	/*
 	 * The group holds the hottest pages of its kind; within it, address order lets the kernel
 	 * walk page tables and VMAs in one direction instead of jumping between them.
@@ -205,7 +246,6 @@ static void run_group(struct executor *e)
 		e->pages[i] = (void *)(uintptr_t)e->moves[e->pos + i].page;
 		e->nodes[i] = e->moves[e->pos + i].to;
 	}
-	pidfd = e->lookup(e->ctx, first->tgid, &comm);
 	d = new_decision(e, first, comm);
 	d->planned = (uint32_t)n;
 	e->counters.pages_planned += n;
@@ -221,8 +261,11 @@ static void run_group(struct executor *e)
 	o.flags |= PAGEMIG_PIDFD;
 	o.pidfd = pidfd;
 	o.details = e->details;
+	/* pacing is executor_step()'s, between calls: the library's would sleep in the loop */
+	o.rate_bytes_per_s = 0;
 	pagemig_report_init(&rep);
 	ret = pagemig_move(first->tgid, n, e->pages, e->nodes, e->status, &o, &rep);
+	size_batch(e, n, rep.elapsed_ns, slice_ms);
 	log_debug("group of %zu pages of %d: %.1f ms, %.1f ms of it in %lu move calls, %lu queries",
 		  n, (int)first->tgid, (double)rep.elapsed_ns / 1e6, (double)rep.kernel_ns / 1e6,
 		  rep.calls, rep.query_calls);
@@ -283,6 +326,13 @@ static void run_group(struct executor *e)
 			pagemig_move_reason_name(d->reason),
 			d->failed ? "; failures backed out at " : "",
 			d->failed ? pagemig_step_info(d->failed_step)->label : "");
+	/* the process went away: the rest of its group is dropped with this decision */
+	if (ret == -ESRCH)
+		while (e->pos < e->n && same_group(&e->moves[e->pos], &key)) {
+			e->pos++;
+			d->planned++;
+			e->counters.pages_planned++;
+		}
 }
 
 int executor_step(struct executor *e, unsigned int slice_ms)
@@ -298,7 +348,7 @@ int executor_step(struct executor *e, unsigned int slice_ms)
 			if (allowed_ms > elapsed + 100)
 				return (int)(allowed_ms - elapsed - 100);
 		}
-		run_group(e);
+		run_group(e, slice_ms);
 		if (mono_ms() - t0 >= slice_ms)
 			return e->pos < e->n ? 0 : -1;
 	}
