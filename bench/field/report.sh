@@ -113,7 +113,7 @@ small_md() { # FILE
 	}
 	/^RESULT case=small / {
 		b = kv($0, "ratio_pagemig_batch_raw")
-		v = b == "" ? "– (not measured)" : (b >= 5 ? "MET" : "MISSED")
+		v = b == "" ? "– (not measured)" : (b + 0 >= 5 ? "MET" : "MISSED")
 		printf "| %s | %s | %s | %s / %s | %s | %s | %s | %s / %s | %s / %s | %s |\n", kv($0, "k"), kv($0, "raw_pps"), b == "" ? "–" : "**" b "**", kv($0, "raw_syscalls"), kv($0, "pagemig_batch_syscalls"), kv($0, "ratio_pagemig_raw"), kv($0, "ratio_pagemig_queue_raw"), kv($0, "ratio_raw_queue_raw"), kv($0, "raw_call_p50_us"), kv($0, "raw_call_p99_us"), kv($0, "pagemig_batch_call_p50_us"), kv($0, "pagemig_batch_call_p99_us"), v
 		printf "KEY small %s %s %s %s %s\n", kv($0, "mode"), kv($0, "k"), b == "" ? "-" : b, kv($0, "ratio_pagemig_queue_raw"), kv($0, "ratio_pagemig_raw") >> KEYS
 	}' KEYS="$res/small.keys" "$1"
@@ -126,7 +126,7 @@ overhead_md() {
 		for (i = 1; i <= n; i++) { p = index(f[i], "="); if (p && substr(f[i], 1, p - 1) == key) return substr(f[i], p + 1) }
 		return "" }
 	function isort(a, n,    i, j, v) { for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v } }
-	function mm(list, f,    a, n, m) { n = split(list, a, " "); for (i = 1; i <= n; i++) a[i] += 0; isort(a, n)
+	function mm(list, f,    a, n, m, i) { n = split(list, a, " "); for (i = 1; i <= n; i++) a[i] += 0; isort(a, n)
 		m = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 		MED = m
 		return (n > 1 && a[1] != a[n]) ? sprintf(f " [" f "–" f "]", m, a[1], a[n]) : sprintf(f, m) }
@@ -363,7 +363,7 @@ EOF
 		echo
 		cat "$tmp/overhead.md"
 		echo
-		echo "Raw: [\`$rel/host-overhead.txt\`]($rel/host-overhead.txt). Memory is bounded by the configured map sizes: the daemon's RSS above includes the sampler's user-space tables sized by \`max_pages\` / \`max_snapshot\` (18 MiB at the defaults, see the sampler table) and does not grow with the number of processes beyond the per-process entries."
+		echo "Raw: [\`$rel/host-overhead.txt\`]($rel/host-overhead.txt). Memory is bounded by the configured map sizes: the daemon's RSS includes the sampler's user-space tables sized by \`max_pages\` / \`max_snapshot\` (page table and snapshots 12.5 MiB, audit 5.5 MiB at the defaults, \`conf/pagemig.conf\`), which fill as pages are sampled; with 1000 processes (512 000 pages) the page table is full (sampled pages = \`max_pages\` = 65 536: further samples are dropped and counted), and processes beyond \`max_processes\` (1024) are not sampled. The measurement runs with a lab guest or other engineers' work on the same 2 CPUs, so CPU shares carry that noise (the spreads above)."
 	else
 		missing+=("4 daemon overhead (host)")
 		echo "pagemigd with 10/100/1000 processes: not run."
