@@ -243,6 +243,10 @@ so a mover's benefit to the workload cannot show; its costs can.
 $(headline)
 
 EOF
+	if [ -s "$res/cases.txt" ] && grep -q '^throughput ' "$res/cases.txt"; then
+		echo "The three throughput rows come from the run of $(awk '$1 == "throughput" { sub(/T/, " ", $2); sub(/Z$/, "", $2); print $2; exit }' "$res/cases.txt") UTC and the library of that day; the other lab rows from later runs (table below)."
+		echo
+	fi
 	if [ -s "$res/cases.txt" ]; then
 		echo "### Where each figure comes from"
 		echo
