@@ -16,7 +16,7 @@
  * per page as one of 4 KiB pages (the kernel moves the whole folio for any address in it).
  */
 #define GROUP_MAX   2048
-#define GROUP_FIRST 256
+#define GROUP_FIRST 8
 
 struct executor {
 	exec_lookup_fn lookup;

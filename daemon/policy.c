@@ -353,6 +353,10 @@ static void proc_setup(struct ctx *c, size_t i, struct proc_params *pp, struct p
 
 	if (pp->type != PAGEMIG_POLICY_IGNORE)
 		pp->hp = c->sc->hp[i];
+	if (pp->hp && pp->hp->home_mem != pp->home_mem) {
+		pp->hp->home_mem = (int8_t)pp->home_mem;
+		pp->hp->home_since = c->in->now_ms;
+	}
 
 	memset(s, 0, sizeof(*s));
 	s->tgid = pr->tgid;
@@ -485,8 +489,14 @@ static int guard_page(struct ctx *c, const struct proc_params *pp, struct hist_r
 	case HIST_MOVED:
 		/* back where we took it from, soon after: the accesses alternate, so moving
 		 * it again would only repeat. Checked before the cooldown so that a page
-		 * wanted back while still cooling down freezes too */
-		if (c->window && to == s->from && r == s->to && now <= s->t_ms + c->window) {
+		 * wanted back while still cooling down freezes too. For locality the same holds
+		 * later on as long as the process's home has not changed since the move: its
+		 * threads did not move, the page's accessors take turns (a shared page); a
+		 * changed home is a new phase, and the page follows it. */
+		if (c->window && to == s->from && r == s->to &&
+		    (now <= s->t_ms + c->window ||
+		     (pp->type == PAGEMIG_POLICY_LOCALITY && pp->hp->home_mem != -2 &&
+		      pp->hp->home_since <= s->t_ms))) {
 			s->flags = (uint8_t)((s->flags & ~HIST_STATE) | HIST_FROZEN);
 			s->t_ms = now;
 			pp->hp->frozen++;

@@ -80,6 +80,7 @@ struct hist_proc *policy_hist_proc(struct pagemig_policy_history *h, uint32_t tg
 		return NULL;
 	p->tgid = tgid;
 	p->whole_from = p->whole_to = -1;
+	p->home_mem = -2;
 	for (i = proc_home(tgid, h->pcap); h->procs[i]; i = (i + 1) & (h->pcap - 1))
 		;
 	h->procs[i] = p;

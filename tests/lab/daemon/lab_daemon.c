@@ -373,7 +373,7 @@ static void scenario_tiering(void)
  * it, 10-35 ms of work per entry under TCG against 0.1-0.3 ms for a 4 KiB page, and one
  * process has both. The daemon must stay responsive while it moves them and still get the hot
  * set local: the executor sizes its calls by time and paces between calls, never inside one.
- * A group's first call (256 pages) or one sized from cheap pages can still meet dear ones, so
+ * A group's first call (8 pages) or one sized from cheap pages can still meet dear ones, so
  * the bound is 3 s under TCG (with the library pacing inside a call, status waited 12 s here).
  */
 static void scenario_thp(void)

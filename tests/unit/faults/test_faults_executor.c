@@ -174,8 +174,8 @@ static void test_pid_reused_mid_group(void **state)
 	inj.reused = true;
 	run_all();
 	assert_int_equal(inj.calls_after_exit, 0);
-	assert_int_equal(on_node(1), 512); /* two library calls of 256 */
-	assert_int_equal(c->pages_moved, 512);
+	assert_int_equal(on_node(1), 40); /* the group's first two calls: 8 and 32 pages */
+	assert_int_equal(c->pages_moved, 40);
 	assert_int_equal(c->pages_failed, 0);
 	assert_int_equal(c->proc_gone,
 			 1); /* the call that saw it; the rest of the group is dropped */
@@ -195,11 +195,12 @@ static void test_target_node_fills(void **state)
 	assert_int_equal(c->pages_moved, 300);
 	assert_int_equal(c->pages_failed, 700);
 	assert_int_equal(c->by_outcome[PAGEMIG_OUT_NO_MEMORY], 700);
-	/* the group's first call takes 256 pages (all moved), the next what is left (4x would
-	 * fit): the failures are reported once, by the call that had them */
-	assert_true(logcap_count("moved 256 of 256 pages", LOG_INFO) == 1);
-	assert_true(logcap_count("moved 44 of 744 pages", LOG_NOTICE) == 1);
-	assert_true(logcap_count("failures backed out at", LOG_NOTICE) == 1);
+	/* calls of 8, 32 and 128 pages move, the one of 512 fills the node, the last 320 find it
+	 * full: each call that had failures says so, with the step */
+	assert_true(logcap_count("moved 8 of 8 pages", LOG_INFO) == 1);
+	assert_true(logcap_count("moved 132 of 512 pages", LOG_NOTICE) == 1);
+	assert_true(logcap_count("moved 0 of 320 pages", LOG_NOTICE) == 1);
+	assert_true(logcap_count("failures backed out at", LOG_NOTICE) == 2);
 	/* the next cycle plans what is left (from where it really is): still full */
 	plan_pages(300, 700, 1);
 	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
@@ -217,10 +218,10 @@ static void test_plan_replaced_half_way(void **state)
 
 	plan_pages(0, 3000, 1);
 	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
-	assert_true(executor_step(ex, 0) >= 0); /* one call: a group's first takes 256 pages */
-	assert_int_equal(executor_pending(ex), 3000 - 256);
+	assert_true(executor_step(ex, 0) >= 0); /* one call: a group's first takes 8 pages */
+	assert_int_equal(executor_pending(ex), 3000 - 8);
 	/* the next cycle: the pages not moved yet, planned again from where they are */
-	plan_pages(256, 3000 - 256, 1);
+	plan_pages(8, 3000 - 8, 1);
 	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
 	run_all();
 	assert_int_equal(on_node(1), 3000);

@@ -79,7 +79,8 @@ static void test_pingpong(void **state)
 	fx_fini(&f);
 }
 
-/* Moving back after the ping-pong window is a phase change, not ping-pong. */
+/* Moving back after the ping-pong window because the process's threads moved (its home
+ * changed) is a phase change, not ping-pong. */
 static void test_phase_change_not_pingpong(void **state)
 {
 	struct fx f;
@@ -87,15 +88,42 @@ static void test_phase_change_not_pingpong(void **state)
 
 	fx_init(&f, 2, 0);
 	p = fx_proc(&f, 100, 0);
+	fx_oncpu(&f, p, 1, 10);
 	fx_page(&f, p, fx_addr(1), 1, 5, 0);
 	assert_int_equal(fx_plan(&f), 0);
 	fx_execute(&f);
 	fx_tick(&f, 20000); /* window 4 s, cooldown 10 s */
+	f.procs[p].p.n_oncpu = 0;
+	fx_oncpu(&f, p, 0, 10); /* its threads now run on node 0 */
 	fx_retouch(&f, p, fx_addr(1), 0, 5);
 	assert_int_equal(fx_plan(&f), 0);
 	assert_int_equal(f.plan.n_moves, 1);
 	assert_int_equal(f.plan.moves[0].to, 0);
 	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_PINGPONG], 0);
+	fx_fini(&f);
+}
+
+/* Wanted back after the window while the process runs where it ran (threads on both nodes: a
+ * page the two sides take turns on): ping-pong all the same, frozen. */
+static void test_shared_late_return_is_pingpong(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_oncpu(&f, p, 0, 10);
+	fx_oncpu(&f, p, 1, 10);
+	fx_page(&f, p, fx_addr(1), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	fx_execute(&f);
+	fx_tick(&f, 20000);
+	fx_retouch(&f, p, fx_addr(1), 0, 5);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_PINGPONG], 1);
+	assert_int_equal(f.plan.procs[0].frozen, 1);
 	fx_fini(&f);
 }
 
@@ -329,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_cooldown),
 		cmocka_unit_test(test_pingpong),
 		cmocka_unit_test(test_phase_change_not_pingpong),
+		cmocka_unit_test(test_shared_late_return_is_pingpong),
 		cmocka_unit_test(test_rate_hottest_first),
 		cmocka_unit_test(test_watermark),
 		cmocka_unit_test(test_watermark_then_budget),
