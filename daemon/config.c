@@ -295,7 +295,9 @@ static const struct pagemig_config_key keys[] = {
 	      .max = 24 * MS_PER_H)},
 	{"migrate", "pingpong_intervals", "4", "number", "0 (off), or 1..1000",
 	 "A page moved back within this many intervals is frozen where it is (and counted); 0: "
-	 "no ping-pong detection.",
+	 "no ping-pong detection. Under the locality policy a page wanted back later is frozen too "
+	 "while its process still runs where it ran when the page moved; once its home node "
+	 "changed, the page may follow.",
 	 0,
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_NUMBER, CFG(pingpong_intervals), .flags = K_ZERO,
 	      .min = 1, .max = 1000, .special = "0: no ping-pong detection")},
