@@ -121,6 +121,8 @@ static void test_socket_dir_gone(void)
 		usleep(20000);
 	printf("  socket back after %.2f s\n", hd_now() - t0);
 	CHECK(hd_now() - t0 < 2);
+	/* the file appears at bind(), a moment before the daemon listens and says so */
+	CHECK(hd_log_wait(&h, "had vanished or been replaced", 3));
 	st = status_of(&h);
 	CHECK(st != NULL);
 	json_object_put(st);
