@@ -262,7 +262,7 @@ int main(int argc, char **argv)
 	order = calloc(npages, sizeof(*order));
 	nodes_a = calloc(npages, sizeof(int));
 	status_a = calloc(npages, sizeof(int));
-	lat = calloc(npages, sizeof(double));
+	lat = calloc(npages + 1, sizeof(double)); /* one per request, and the batch's flush */
 	srand(12345);
 	for (size_t i = 0; i < npages; i++)
 		order[i] = buf + i * ps;
