@@ -27,75 +27,13 @@
 
 #include "check.h"
 #include "harness.h"
+#include "lab_workload.h"
 #include "pagemig/pagemig.h"
 
 #define BIN "/lab/bin/"
 
-struct workload {
-	pid_t pid;
-	uintptr_t hot, cold;
-	size_t hot_bytes, cold_bytes;
-	FILE *out;
-};
-
 static size_t ps;
 static char dir[200], conf[300], sock[300], logp[300];
-
-static void start_workload(struct workload *w, const char *const args[])
-{
-	const char *argv[24] = {BIN "pagemig-workload"};
-	char line[512] = "";
-	int fds[2], i;
-
-	for (i = 0; args[i] && i < 22; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	if (pipe(fds))
-		exit(1);
-	w->pid = fork();
-	if (w->pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	w->out = fdopen(fds[0], "r");
-	if (!fgets(line, sizeof(line), w->out) ||
-	    sscanf(line, "pagemig-workload: pid=%*d hot=%lx:%zu cold=%lx:%zu", &w->hot,
-		   &w->hot_bytes, &w->cold, &w->cold_bytes) != 4) {
-		printf("workload did not start: %s\n", line);
-		exit(1);
-	}
-}
-
-/* SIGTERM: the workload checks its memory; 0 when intact. */
-static int stop_workload(struct workload *w)
-{
-	int ws = 0;
-
-	kill(w->pid, SIGTERM);
-	waitpid(w->pid, &ws, 0);
-	fclose(w->out);
-	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-}
-
-/* Pages of [addr, addr + bytes) of pid on node. */
-static size_t on_node(pid_t pid, uintptr_t addr, size_t bytes, int node)
-{
-	size_t n = bytes / ps, c = 0;
-	void **pages = calloc(n + 1, sizeof(*pages));
-	int *st = calloc(n + 1, sizeof(*st));
-
-	for (size_t i = 0; i < n; i++)
-		pages[i] = (void *)(addr + i * ps);
-	if (pagemig_query(pid, n, pages, st) == 0)
-		for (size_t i = 0; i < n; i++)
-			c += st[i] == node;
-	free(pages);
-	free(st);
-	return c;
-}
 
 /* Of 64 pages spread over both sets of w, how many are on node (a cheap look while polling). */
 static size_t sample_on_node(const struct workload *w, int node)

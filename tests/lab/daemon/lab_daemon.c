@@ -22,16 +22,10 @@
 #include <time.h>
 
 #include "check.h"
+#include "lab_workload.h"
 #include "pagemig/pagemig.h"
 
 #define BIN "/lab/bin/"
-
-struct workload {
-	pid_t pid;
-	uintptr_t hot, cold;
-	size_t hot_bytes, cold_bytes;
-	FILE *out;
-};
 
 static size_t ps;
 static char dir[256];
@@ -44,62 +38,11 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Start pagemig-workload with args; read its first line for pid and addresses. */
-static void start_workload(struct workload *w, const char *const args[])
+/* Start pagemig-workload with args and show its first line. */
+static void start_workload_shown(struct workload *w, const char *const args[])
 {
-	const char *argv[24] = {BIN "pagemig-workload"};
-	char line[512];
-	int fds[2], i;
-
-	for (i = 0; args[i] && i < 22; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	if (pipe(fds))
-		exit(1);
-	w->pid = fork();
-	if (w->pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	w->out = fdopen(fds[0], "r");
-	if (!fgets(line, sizeof(line), w->out) ||
-	    sscanf(line, "pagemig-workload: pid=%*d hot=%lx:%zu cold=%lx:%zu", &w->hot,
-		   &w->hot_bytes, &w->cold, &w->cold_bytes) != 4) {
-		printf("workload did not start: %s\n", line);
-		exit(1);
-	}
-	printf("  %s", line);
-}
-
-/* Stop a workload; 0 when its data was intact. */
-static int stop_workload(struct workload *w)
-{
-	int ws = 0;
-
-	kill(w->pid, SIGTERM);
-	waitpid(w->pid, &ws, 0);
-	fclose(w->out);
-	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-}
-
-/* Pages of [addr, addr + bytes) of pid on node. */
-static size_t on_node(pid_t pid, uintptr_t addr, size_t bytes, int node)
-{
-	size_t n = bytes / ps, c = 0;
-	void **pages = calloc(n + 1, sizeof(*pages));
-	int *st = calloc(n + 1, sizeof(*st));
-
-	for (size_t i = 0; i < n; i++)
-		pages[i] = (void *)(addr + i * ps);
-	if (pagemig_query(pid, n, pages, st) == 0)
-		for (size_t i = 0; i < n; i++)
-			c += st[i] == node;
-	free(pages);
-	free(st);
-	return c;
+	start_workload(w, args);
+	printf("  %s", w->line);
 }
 
 /* Start pagemigd with the lab's common settings (no rate limit unless migrate_extra sets one),
@@ -191,7 +134,7 @@ static void scenario_locality(bool observe)
 	pid_t d;
 	double t;
 
-	start_workload(&w, args);
+	start_workload_shown(&w, args);
 	d = start_daemon(locality_conf, observe, NULL);
 	t = wait_hot_on(&w, 1, 0.9, observe ? 12 : 60);
 	size_t cold0 = on_node(w.pid, w.cold, w.cold_bytes, 0);
@@ -220,7 +163,7 @@ static void scenario_ignore(void)
 	char conf[256];
 	pid_t d;
 
-	start_workload(&w, args);
+	start_workload_shown(&w, args);
 	snprintf(conf, sizeof(conf), "[policy hands-off]\npid = %d\ntype = ignore\n%s", (int)w.pid,
 		 locality_conf);
 	d = start_daemon(conf, false, NULL);
@@ -262,7 +205,7 @@ static void scenario_shared(void)
 	int *prev, *cur, *changes;
 	pid_t d;
 
-	start_workload(&w, args);
+	start_workload_shown(&w, args);
 	n = w.hot_bytes / ps;
 	prev = calloc(n, sizeof(int));
 	cur = calloc(n, sizeof(int));
@@ -334,8 +277,8 @@ static void scenario_tiering(void)
 			 "[policy rest]\ntype = ignore\n",
 			 false, "watermark.node0 = 90%\n");
 	sleep(3);
-	start_workload(&w, args);
-	start_workload(&c, cold_args);
+	start_workload_shown(&w, args);
+	start_workload_shown(&c, cold_args);
 	n = w.hot_bytes / ps;
 	for (int t = 0; t < 60; t++) {
 		near = on_node(w.pid, w.hot, w.hot_bytes, 0) +
@@ -387,7 +330,7 @@ static void scenario_thp(void)
 	char cmd[600];
 	pid_t d;
 
-	start_workload(&w, args);
+	start_workload_shown(&w, args);
 	d = start_daemon(locality_conf, false, "rate = 16MiB/s\n");
 	n = w.hot_bytes / ps;
 	snprintf(cmd, sizeof(cmd),

@@ -14,27 +14,12 @@
 #include <time.h>
 
 #include "check.h"
+#include "lab_workload.h"
 #include "pagemig/pagemig.h"
 
 #define BIN "/lab/bin/"
 
 static size_t ps;
-
-static size_t on_node(pid_t pid, uintptr_t addr, size_t bytes, int node)
-{
-	size_t n = bytes / ps, c = 0;
-	void **pages = calloc(n + 1, sizeof(*pages));
-	int *st = calloc(n + 1, sizeof(*st));
-
-	for (size_t i = 0; i < n; i++)
-		pages[i] = (void *)(addr + i * ps);
-	if (pagemig_query(pid, n, pages, st) == 0)
-		for (size_t i = 0; i < n; i++)
-			c += st[i] == node;
-	free(pages);
-	free(st);
-	return c;
-}
 
 /* The daemon's local-access share and pages moved, from pagemigctl --json status. */
 static bool daemon_status(double *share, long long *moved)
