@@ -111,49 +111,6 @@ static size_t count_log(const char *needle)
 	return hits;
 }
 
-/*
- * Keep a tracepoint registered for the whole test with a perf event of its own, so that the
- * daemon's attach and detach (each start, each SIGKILL) do not switch the tracepoint's static key
- * and patch kernel text each time. Under QEMU's multi-threaded TCG, such live patching of
- * exc_page_fault while the other vCPU faults in a tight loop now and then ends in an int3 Oops
- * (seen on 6.12 after 11 rounds: "Oops: int3" at a site the patch had already restored): a
- * limit of the emulator's cross-vCPU code modification, not of pagemigd, which is not what this
- * test is about. Returns the fd (kept open) or -1.
- */
-/*
- * Keep two probes on a tracepoint the daemon attaches to: a perf event and the ftrace event
- * (enabled through tracefs). The kernel patches a tracepoint's call site when its probes go
- * from none to one (static key) or between one and two (static call); with two held, the
- * daemon's attach and detach at every kill and restart change nothing in the text. Under TCG,
- * 6.12 was seen to take an int3 Oops in exc_page_fault while such a patch raced the
- * workloads' faults, after about ten restarts: the emulator's, not what this test is about.
- */
-static void hold_tracepoint(const char *event)
-{
-	struct perf_event_attr a = {.size = sizeof(a), .type = PERF_TYPE_TRACEPOINT, .disabled = 1};
-	char path[256], buf[32] = "";
-	bool enabled = false;
-	FILE *f;
-	int fd = -1;
-
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/id", event);
-	f = fopen(path, "r");
-	if (f && fgets(buf, sizeof(buf), f)) {
-		a.config = strtoull(buf, NULL, 10);
-		fd = (int)syscall(SYS_perf_event_open, &a, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	}
-	if (f)
-		fclose(f);
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/enable", event);
-	f = fopen(path, "w");
-	if (f) {
-		enabled = fputs("1", f) >= 0;
-		enabled &= fclose(f) == 0;
-	}
-	printf("  holding tracepoint %s: perf %s, ftrace %s\n", event, fd >= 0 ? "yes" : "no",
-	       enabled ? "yes" : "no");
-}
-
 static void dump_log(void)
 {
 	char line[1024];
@@ -174,12 +131,6 @@ int main(int argc, char **argv)
 						"--mem-node", "0", "--alloc-cpu", "0",
 						"--cpu",      "1", NULL};
 	int rounds = argc > 1 ? atoi(argv[1]) : 20, intact = 0, mid = 0, ready_fail = 0;
-	static const char *const held[] = {
-		"exceptions/page_fault_user",	  "sched/sched_switch",
-		"migrate/mm_migrate_pages_start", "migrate/mm_migrate_pages",
-		"migrate/set_migration_pte",	  "migrate/remove_migration_pte",
-		"thp/set_migration_pmd",	  "thp/remove_migration_pmd",
-	};
 	int killed_policy = 0, killed_manual = 0;
 	double ready_max = 0;
 	struct workload lw;
@@ -205,14 +156,7 @@ int main(int argc, char **argv)
 		sock);
 	fclose(f);
 
-	/* ftrace's own buffer is never read: keep it small */
-	f = fopen("/sys/kernel/tracing/buffer_size_kb", "w");
-	if (f) {
-		fputs("64", f);
-		fclose(f);
-	}
-	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
-		hold_tracepoint(held[i]);
+	lab_hold_daemon_tracepoints();
 	start_workload(&lw, long_args);
 	d = start_daemon();
 	if (wait_ready(d) < 0) {

@@ -59,6 +59,7 @@ int main(void)
 	       "A workload keeps writing a 192 MiB hot set from cpu 1 (node 1) while that memory\n"
 	       "sits on node 0; a 96 MiB cold set is written once. pagemigd should bring the hot\n"
 	       "set to node 1 and leave the cold set alone.\n\n");
+	lab_hold_daemon_tracepoints();
 	fflush(stdout);
 	d = fork();
 	if (d == 0) {

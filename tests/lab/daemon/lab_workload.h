@@ -7,10 +7,13 @@
 #ifndef PAGEMIG_LAB_WORKLOAD_H
 #define PAGEMIG_LAB_WORKLOAD_H
 
+#include <linux/perf_event.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +84,56 @@ static inline size_t on_node(pid_t pid, uintptr_t addr, size_t bytes, int node)
 	free(pages);
 	free(st);
 	return c;
+}
+
+/*
+ * Keep two probes on every tracepoint pagemigd attaches to: a perf event and the ftrace event
+ * (enabled through tracefs). The kernel patches a tracepoint's call site when its probes go from
+ * none to one (static key) or between one and two (static call); with two held, the daemon's
+ * attach and detach change nothing in the kernel text. Under TCG, 6.12 takes an int3 Oops in
+ * exc_page_fault now and then when such a patch races a workload's page faults (after ~10
+ * daemon restarts in the chaos test; once at the demo's start): a limit of the emulator's
+ * cross-vCPU code modification, not what these tests are about. Call it before the workload
+ * starts. The perf events stay open until the process exits.
+ */
+static inline void lab_hold_daemon_tracepoints(void)
+{
+	static const char *const events[] = {
+		"exceptions/page_fault_user",	  "sched/sched_switch",
+		"migrate/mm_migrate_pages_start", "migrate/mm_migrate_pages",
+		"migrate/set_migration_pte",	  "migrate/remove_migration_pte",
+		"thp/set_migration_pmd",	  "thp/remove_migration_pmd",
+	};
+	FILE *f = fopen("/sys/kernel/tracing/buffer_size_kb", "w");
+
+	if (f) { /* ftrace's own buffer is never read: keep it small */
+		fputs("64", f);
+		fclose(f);
+	}
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		struct perf_event_attr a = {
+			.size = sizeof(a), .type = PERF_TYPE_TRACEPOINT, .disabled = 1};
+		char path[256], buf[32] = "";
+		bool enabled = false;
+		int fd = -1;
+
+		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/id", events[i]);
+		f = fopen(path, "r");
+		if (f && fgets(buf, sizeof(buf), f)) {
+			a.config = strtoull(buf, NULL, 10);
+			fd = (int)syscall(SYS_perf_event_open, &a, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+		}
+		if (f)
+			fclose(f);
+		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/enable", events[i]);
+		f = fopen(path, "w");
+		if (f) {
+			enabled = fputs("1", f) >= 0;
+			enabled &= fclose(f) == 0;
+		}
+		printf("  holding tracepoint %s: perf %s, ftrace %s\n", events[i],
+		       fd >= 0 ? "yes" : "no", enabled ? "yes" : "no");
+	}
 }
 
 #endif
