@@ -25,6 +25,8 @@ void pagemig__closep(int *fd);
 #define _cleanup_free_	_cleanup_(pagemig__freep)
 #define _cleanup_close_ _cleanup_(pagemig__closep)
 
+struct pagemig_frame_map;
+
 /* Where one pagemig operation asks about huge folios (lazily opened /proc files). */
 struct pagemig_probe {
 	pid_t pid;
@@ -35,7 +37,31 @@ struct pagemig_probe {
 	bool cached;
 	uintptr_t cached_window;
 	int cached_answer;
+	/* frame numbers to nodes (real_frame_nodes): a reference to the shared map */
+	struct pagemig_frame_map *frames;
+	bool frames_unavailable; /* no map, or no privilege to see frames: do not try again */
+	bool frames_refreshed;	 /* the map was rebuilt once in this operation already */
+	size_t frames_hint;	 /* span of the last lookup */
+	uint64_t *frames_buf;	 /* pagemap entries, FRAME_READ_PAGES of them */
 };
+
+/*
+ * Frame numbers to nodes, from the memory blocks the kernel lists under each node (frames.c).
+ * One map is shared by all operations of the process; holders take a reference.
+ */
+/* A reference to the current map, built on first use. With stale (a map the caller holds that
+ * lacked a frame) the map is rebuilt first if it is still the current one. Returns 0 or -errno
+ * (-ENOENT: the kernel lists no memory blocks, e.g. built without memory hotplug). */
+int pagemig__frame_map_get(struct pagemig_frame_map **out, const struct pagemig_frame_map *stale);
+/* Drop a reference (NULL is fine). */
+void pagemig__frame_map_put(struct pagemig_frame_map *map);
+/* Node of frame pfn; -ENOENT outside every known block, -1 in a block of two nodes. hint
+ * remembers the span of the last hit (start with 0). */
+int pagemig__frame_node(const struct pagemig_frame_map *map, uint64_t pfn, size_t *hint);
+/* Unit tests: a map from {first block, number of blocks, node} rows (one block on two rows
+ * with two nodes is ambiguous), block_pages pages per block. NULL when out of memory. */
+struct pagemig_frame_map *pagemig__frame_map_from(const uint64_t (*rows)[3], size_t n,
+						   uint64_t block_pages);
 
 /*
  * The system calls and clocks the engine uses, replaceable by unit tests to replay kernel
@@ -55,6 +81,13 @@ struct pagemig_sys {
 	/* 1 when the pmd-aligned window at addr is one huge folio (THP or hugetlb) of pmd size,
 	 * 0 when it is not, -errno when that cannot be told (no privilege, no /proc). */
 	int (*pmd_folio)(void *ctx, struct pagemig_probe *probe, uintptr_t addr);
+	/* Where pages are by their frames: nodes[i] = the node of the frame mapped at pages[i]
+	 * (from /proc/PID/pagemap and the frame map), or PAGEMIG_SENTINEL when that cannot be
+	 * told for that page (not present, frame in no known block or in a block of two nodes).
+	 * Returns 0, or -errno when nothing can be told (no privilege to see frames, no memory
+	 * blocks listed); then it is not tried again in this operation. May be NULL. */
+	int (*frame_nodes)(void *ctx, struct pagemig_probe *probe, size_t count,
+			   void *const *pages, int *nodes);
 	void (*sleep_us)(void *ctx, unsigned int us);
 	uint64_t (*now_ns)(void *ctx);
 	void *ctx;

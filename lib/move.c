@@ -562,27 +562,66 @@ static size_t folio_run(const struct run *r, const size_t *pending, size_t pos, 
 	return len;
 }
 
+/* Frame numbers are read per run of consecutive pages: worth it when runs are long. */
+#define FRAME_MIN_RUN 16
+
+/*
+ * Confirm from their frame numbers the pages vpages[0..m-1] whose targets are those of
+ * idx[0..m-1], where that is possible and cheap (long runs of consecutive pages); those leave
+ * the unchecked set. The others are moved to the front of vpages and idx for a query; returns
+ * how many.
+ */
+static size_t confirm_by_frames(struct run *r, size_t *idx, size_t m)
+{
+	const struct pagemig_sys *sys = r->sys;
+	size_t runs = 1, nq = 0;
+
+	for (size_t j = 1; j < m; j++)
+		if ((uintptr_t)r->vpages[j] / r->page_size !=
+		    (uintptr_t)r->vpages[j - 1] / r->page_size + 1)
+			runs++;
+	if (!sys->frame_nodes || runs * FRAME_MIN_RUN > m ||
+	    sys->frame_nodes(sys->ctx, &r->probe, m, r->vpages, r->vstatus) < 0)
+		return m;
+	for (size_t j = 0; j < m; j++) {
+		if (r->vstatus[j] == r->nodes[idx[j]]) {
+			r->st[idx[j]].unchecked = false;
+			r->rep->frames_verified++;
+			continue;
+		}
+		r->vpages[nq] = r->vpages[j];
+		idx[nq++] = idx[j];
+	}
+	return nq;
+}
+
 /*
  * Ask where the pages are that the move calls of this pass reported on target, in as few
  * queries as fit the buffer: the kernel wrote the target node for them only after migrate_pages()
  * returned 0 for their batch, so a disagreement now means another mover acted in between (or
  * the folio went elsewhere with a page of another target); those are retried as WRONG_NODE.
+ * Pages whose frames are on their target are confirmed without a query; only a query can say
+ * that a page is not on its target.
  */
 static int check_pass(struct run *r)
 {
 	for (size_t done = 0; done < r->nunchecked;) {
 		size_t m = r->nunchecked - done < r->vmax ? r->nunchecked - done : r->vmax;
-		long ret;
+		size_t *idx = r->unchecked + done;
+		long ret = 0;
 
 		for (size_t j = 0; j < m; j++)
-			r->vpages[j] = r->pages[r->unchecked[done + j]];
-		ret = query(r, m, r->vpages, r->vstatus);
+			r->vpages[j] = r->pages[idx[j]];
+		done += m;
+		m = confirm_by_frames(r, idx, m);
+		if (m)
+			ret = query(r, m, r->vpages, r->vstatus);
 		if (ret == -ESRCH) {
 			check_guard(r);
 			return -ESRCH;
 		}
 		for (size_t j = 0; j < m; j++) {
-			size_t i = r->unchecked[done + j];
+			size_t i = idx[j];
 			int q = r->vstatus[j];
 
 			r->st[i].unchecked = false;
@@ -597,7 +636,6 @@ static int check_pass(struct run *r)
 			/* a page that vanished meanwhile ends as what it is now */
 			record(r, i, q < 0 ? pagemig_classify_status(q, r->nodes[i]) : wrong_node());
 		}
-		done += m;
 	}
 	r->nunchecked = 0;
 	return 0;

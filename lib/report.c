@@ -60,6 +60,7 @@ void pagemig__report_add(struct pagemig_report *a, const struct pagemig_report *
 	sum.pid_reused |= b->pid_reused;
 	for (int i = 0; i < PAGEMIG_CALL_HIST_BUCKETS; i++)
 		sum.call_hist[i] += b->call_hist[i];
+	sum.frames_verified += b->frames_verified;
 	memcpy(a, &sum, sz);
 }
 
@@ -169,6 +170,9 @@ void pagemig_report_print(FILE *out, const struct pagemig_report *r, const char 
 		"%lu queries, %lu retries in %lu rounds\n",
 		r->calls, r->entries_sent, r->folios_deduped, r->query_calls, r->retries,
 		r->retry_rounds);
+	if (r->sz >= offsetof(struct pagemig_report, frames_verified) + sizeof(r->frames_verified) &&
+	    r->frames_verified)
+		fprintf(out, "  %lu pages verified from their frame numbers\n", r->frames_verified);
 	if (r->positive_returns || r->unwritten || r->verify_mismatches)
 		fprintf(out,
 			"  %lu positive returns, %lu unwritten status entries, "

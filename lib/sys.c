@@ -178,6 +178,80 @@ static int real_pmd_folio(void *ctx, struct pagemig_probe *probe, uintptr_t addr
 	return err;
 }
 
+/* Pagemap entries read at once when asking about frames. */
+#define FRAME_READ_PAGES 4096
+
+/* Node of one pagemap entry's frame, PAGEMIG_SENTINEL when it cannot be told, -EPERM when
+ * frame numbers are hidden (they read as zero without CAP_SYS_ADMIN). */
+static int entry_node(struct pagemig_probe *probe, uint64_t entry)
+{
+	uint64_t pfn = entry & PM_PFN_MASK;
+	int node;
+
+	if (!(entry & PM_PRESENT))
+		return PAGEMIG_SENTINEL;
+	if (!pfn)
+		return -EPERM;
+	node = pagemig__frame_node(probe->frames, pfn, &probe->frames_hint);
+	if (node == -ENOENT && !probe->frames_refreshed) {
+		/* memory added since the map was built: rebuild it once per operation */
+		struct pagemig_frame_map *fresh;
+
+		probe->frames_refreshed = true;
+		if (pagemig__frame_map_get(&fresh, probe->frames) == 0) {
+			pagemig__frame_map_put(probe->frames);
+			probe->frames = fresh;
+			probe->frames_hint = 0;
+			node = pagemig__frame_node(probe->frames, pfn, &probe->frames_hint);
+		}
+	}
+	return node < 0 ? PAGEMIG_SENTINEL : node;
+}
+
+/*
+ * Consecutive pages are read from pagemap together: one read answers a run of up to
+ * FRAME_READ_PAGES pages, which is what makes this cheaper than a move_pages(2) query for the
+ * engine's large, address-ordered verifications (the engine decides when to use it).
+ */
+static int real_frame_nodes(void *ctx, struct pagemig_probe *probe, size_t count,
+			    void *const *pages, int *nodes)
+{
+	size_t ps = pagemig__page_size();
+	int err;
+
+	if (probe->frames_unavailable)
+		return -EOPNOTSUPP;
+	err = probe_open(probe);
+	if (!err && !probe->frames_buf) {
+		probe->frames_buf = malloc(FRAME_READ_PAGES * sizeof(*probe->frames_buf));
+		if (!probe->frames_buf)
+			err = -ENOMEM;
+	}
+	if (!err && !probe->frames)
+		err = pagemig__frame_map_get(&probe->frames, NULL);
+	for (size_t i = 0; !err && i < count;) {
+		uintptr_t a = (uintptr_t)pages[i] & ~(uintptr_t)(ps - 1);
+		size_t run = 1;
+
+		while (i + run < count && run < FRAME_READ_PAGES &&
+		       ((uintptr_t)pages[i + run] & ~(uintptr_t)(ps - 1)) == a + run * ps)
+			run++;
+		err = pread_full(probe->pagemap_fd, probe->frames_buf, run * 8, (off_t)(a / ps * 8));
+		for (size_t j = 0; !err && j < run; j++) {
+			int node = entry_node(probe, probe->frames_buf[j]);
+
+			if (node == -EPERM)
+				err = node;
+			else
+				nodes[i + j] = node;
+		}
+		i += run;
+	}
+	if (err)
+		probe->frames_unavailable = true;
+	return err;
+}
+
 static void real_sleep_us(void *ctx, unsigned int us)
 {
 	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
@@ -200,6 +274,7 @@ const struct pagemig_sys pagemig__real_sys = {
 	.pidfd_close = real_pidfd_close,
 	.pidfd_alive = real_pidfd_alive,
 	.pmd_folio = real_pmd_folio,
+	.frame_nodes = real_frame_nodes,
 	.sleep_us = real_sleep_us,
 	.now_ns = real_now_ns,
 };
@@ -231,6 +306,10 @@ void pagemig__probe_close(struct pagemig_probe *probe)
 	pagemig__closep(&probe->pagemap_fd);
 	pagemig__closep(&probe->kpageflags_fd);
 	probe->pagemap_fd = probe->kpageflags_fd = -1;
+	pagemig__frame_map_put(probe->frames);
+	probe->frames = NULL;
+	free(probe->frames_buf);
+	probe->frames_buf = NULL;
 }
 
 size_t pagemig__page_size(void)

@@ -141,6 +141,7 @@ static long flush(struct fake_kernel *fk, int node, int *status, size_t start, s
 static long fk_query(struct fake_kernel *fk, unsigned long count, void **pages, int *status)
 {
 	fk->query_calls++;
+	fk->query_entries += (long)count;
 	for (unsigned long i = 0; i < count; i++) {
 		long idx;
 		int err = lookup(fk, pages[i], &idx);
@@ -269,6 +270,24 @@ static int fk_pmd_folio(void *ctx, struct pagemig_probe *probe, uintptr_t addr)
 	return first == (size_t)i && n == FK_PMD_PAGES;
 }
 
+/* Frames tell where a present page is; pages not present or not mapped have none. */
+static int fk_frame_nodes(void *ctx, struct pagemig_probe *probe, size_t count,
+			  void *const *pages, int *nodes)
+{
+	struct fake_kernel *fk = ctx;
+
+	if (!fk->frames_visible)
+		return -EPERM;
+	fk->frame_reads++;
+	for (size_t j = 0; j < count; j++) {
+		long i = index_of(fk, pages[j]);
+
+		nodes[j] = i < 0 || !fk->page[i].mapped || !fk->page[i].present ? PAGEMIG_SENTINEL
+										 : fk->page[i].node;
+	}
+	return 0;
+}
+
 static void fk_sleep_us(void *ctx, unsigned int us)
 {
 	struct fake_kernel *fk = ctx;
@@ -291,6 +310,7 @@ static struct pagemig_sys fk_sys = {
 	.pidfd_close = fk_pidfd_close,
 	.pidfd_alive = fk_pidfd_alive,
 	.pmd_folio = fk_pmd_folio,
+	.frame_nodes = fk_frame_nodes,
 	.sleep_us = fk_sleep_us,
 	.now_ns = fk_now_ns,
 };

@@ -41,12 +41,15 @@ struct fake_kernel {
 	bool alive;
 	bool reused;	       /* after exit, the pid names another process */
 	bool pmd_visible;      /* pmd_folio can tell (root) */
+	bool frames_visible;   /* frame_nodes can tell (root, memory blocks listed) */
 	bool tail_eacces;      /* <= 6.6 hugetlb: tails of an isolated folio give -EACCES */
 	uint64_t ns_per_entry; /* clock advance per move entry */
 	uint64_t ns_per_call;  /* clock advance per move call */
 	/* what happened */
 	int move_calls;
 	int query_calls;
+	long query_entries; /* pages asked about in queries */
+	int frame_reads;    /* frame_nodes calls that answered */
 	int flushes; /* migrate_pages() runs (batches) */
 	long entries;
 	long max_entries;  /* largest call */

@@ -641,6 +641,74 @@ static void test_verify_once_per_pass(void **state)
 	assert_int_equal(fk.query_calls, 10);
 }
 
+/* With frame numbers visible, pages the move calls put on target are confirmed without a query;
+ * a page whose frame is elsewhere is asked about, and only the query's answer counts. */
+static void test_verify_by_frames(void **state)
+{
+	struct pagemig_opts o = opts_with(0);
+	struct pagemig_report rep;
+
+	fk_init(&fk, 1000, 2);
+	fk.frames_visible = true;
+	fk.page[3].drift_to = 0;
+	o.pages_per_call = 100;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 1000, pages, nodes, status, &o, &rep), 0);
+	assert_all_on(1000, 1);
+	assert_int_equal(rep.frames_verified, 999);
+	/* the drifted page only: after the move, and after its retry (one page is no run) */
+	assert_int_equal(fk.query_calls, 2);
+	assert_int_equal(fk.query_entries, 2);
+	assert_int_equal(rep.verify_mismatches, 1);
+	assert_int_equal(details[3].first.outcome, PAGEMIG_OUT_WRONG_NODE);
+
+	/* scattered pages (no two consecutive): one query beats a read per page */
+	fk_init(&fk, 1000, 2);
+	fk.frames_visible = true;
+	for (int i = 0; i < 500; i++)
+		pages[i] = fk_addr((size_t)i * 2);
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 500, pages, nodes, status, &o, &rep), 0);
+	assert_int_equal(rep.frames_verified, 0);
+	assert_int_equal(fk.frame_reads, 0);
+	assert_int_equal(fk.query_calls, 1);
+	assert_int_equal(fk.query_entries, 500);
+
+	/* frames not visible (no privilege): the query, as before */
+	fk_init(&fk, 1000, 2);
+	for (int i = 0; i < 1000; i++)
+		pages[i] = fk_addr((size_t)i);
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 1000, pages, nodes, status, &o, &rep), 0);
+	assert_int_equal(rep.frames_verified, 0);
+	assert_int_equal(fk.query_entries, 1000);
+}
+
+/* Frame numbers to nodes: spans of blocks, a block of two nodes answers nothing. */
+static void test_frame_map(void **state)
+{
+	static const uint64_t rows[][3] = {
+		{0, 8, 0}, {8, 8, 1}, {16, 1, 1}, {16, 1, 2}, {17, 4, 2}, {40, 2, 0},
+	};
+	struct pagemig_frame_map *m = pagemig__frame_map_from(rows, 6, 100);
+	size_t hint = 0;
+
+	assert_non_null(m);
+	assert_int_equal(pagemig__frame_node(m, 0, &hint), 0);
+	assert_int_equal(pagemig__frame_node(m, 799, &hint), 0);
+	assert_int_equal(pagemig__frame_node(m, 800, &hint), 1);
+	assert_int_equal(pagemig__frame_node(m, 1599, &hint), 1);
+	assert_int_equal(pagemig__frame_node(m, 1600, &hint), -1); /* block 16: nodes 1 and 2 */
+	assert_int_equal(pagemig__frame_node(m, 1700, &hint), 2);
+	assert_int_equal(pagemig__frame_node(m, 2099, &hint), 2);
+	assert_int_equal(pagemig__frame_node(m, 2100, &hint), -ENOENT); /* a hole */
+	assert_int_equal(pagemig__frame_node(m, 4000, &hint), 0);
+	assert_int_equal(pagemig__frame_node(m, 4199, &hint), 0);
+	assert_int_equal(pagemig__frame_node(m, 4200, &hint), -ENOENT);
+	assert_int_equal(pagemig__frame_node(m, 4000, &hint), 0); /* the hint's span */
+	pagemig__frame_map_put(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -674,6 +742,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_counts_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_once_per_pass, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_by_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frame_map, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -254,6 +254,10 @@ struct pagemig_report {
 	 * also the faster ones, the last one also the slower ones). See
 	 * pagemig_report_call_us(). */
 	unsigned long call_hist[PAGEMIG_CALL_HIST_BUCKETS];
+	/* added in libpagemig 0.3: pages whose move answer was confirmed from their frame numbers
+	 * (/proc/PID/pagemap, needs CAP_SYS_ADMIN, and the memory blocks each node lists in sysfs)
+	 * instead of a move_pages(2) query; the others were queried. */
+	unsigned long frames_verified;
 };
 
 /* Zero a report and set its sz. */
