@@ -131,6 +131,7 @@ struct method_data {
 	/* pagemig's report, summed over timed runs */
 	unsigned long entries;
 	unsigned long queries;
+	unsigned long frames_verified;
 	unsigned long deduped;
 	unsigned long retries;
 	uint64_t kernel_ns;
@@ -422,6 +423,7 @@ static int run_pagemig(enum method m, struct buffer *b, size_t n, struct method_
 			d->max_call_ns = rep.max_call_ns;
 		d->entries += rep.entries_sent;
 		d->queries += rep.query_calls;
+		d->frames_verified += rep.frames_verified;
 		d->deduped += rep.folios_deduped;
 		d->retries += rep.retries;
 		d->kernel_ns += rep.kernel_ns;
@@ -763,10 +765,12 @@ static int run_case(const struct config *cfg, enum kind kind, size_t mib, size_t
 		if (!methods[m].library)
 			continue;
 		printf("  %s per run: %.1f move calls, %.0f entries sent, %.1f queries, "
+		       "%.0f pages verified from frames, "
 		       "%.0f folio entries deduped, %.1f retries; move calls %.0f%% of its time\n",
 		       methods[m].name, (double)d->calls / (double)cfg->reps,
 		       (double)d->entries / (double)cfg->reps,
 		       (double)d->queries / (double)cfg->reps,
+		       (double)d->frames_verified / (double)cfg->reps,
 		       (double)d->deduped / (double)cfg->reps,
 		       (double)d->retries / (double)cfg->reps,
 		       d->wall_ns ? 100.0 * (double)d->kernel_ns / (double)d->wall_ns : 0);

@@ -66,6 +66,7 @@ struct config {
 	int move_all;		 /* -1 auto (as migrate_pages(2) does), 0 off, 1 on */
 	unsigned long budget_us; /* pagemig call_budget_us, 0: library default */
 	unsigned long ppc;	 /* pagemig pages_per_call, 0: library default */
+	unsigned long threads;	 /* pagemig threads, 0: library default (1) */
 	bool full_checksum;
 	bool strict;
 	bool verbose;
@@ -130,6 +131,8 @@ static void usage(FILE *out)
 		"                            (default: the library's, %d)\n"
 		"      --pages-per-call N    pagemig's pages_per_call, 1..65536\n"
 		"                            (default: the library's, %d)\n"
+		"      --threads N           pagemig's threads (parts of the process moved at\n"
+		"                            once), 1..64 (default: the library's, 1)\n"
 		"      --move-all auto|on|off\n"
 		"                            give pagemig PAGEMIG_MOVE_ALL (move pages shared\n"
 		"                            with other processes too); auto: when this process\n"
@@ -444,8 +447,9 @@ static int run_pagemig(const struct config *cfg, struct child *ch, int to, struc
 		.pages_per_call = (unsigned int)cfg->ppc,
 		.call_budget_us = (unsigned int)cfg->budget_us,
 		.flags = cfg->move_all == 1 ? PAGEMIG_MOVE_ALL : 0,
+		.threads = (unsigned int)cfg->threads,
 	};
-	bool defaults = !cfg->ppc && !cfg->budget_us && cfg->move_all != 1;
+	bool defaults = !cfg->ppc && !cfg->budget_us && cfg->move_all != 1 && !cfg->threads;
 	struct pagemig_report rep;
 	uint64_t t0;
 	long ret;
@@ -616,6 +620,7 @@ enum {
 	OPT_STRICT,
 	OPT_BUDGET,
 	OPT_PPC,
+	OPT_THREADS,
 	OPT_MOVE_ALL,
 };
 
@@ -630,6 +635,7 @@ int main(int argc, char *argv[])
 		{"migratepages", required_argument, NULL, OPT_MIGRATEPAGES},
 		{"budget-us", required_argument, NULL, OPT_BUDGET},
 		{"pages-per-call", required_argument, NULL, OPT_PPC},
+		{"threads", required_argument, NULL, OPT_THREADS},
 		{"move-all", required_argument, NULL, OPT_MOVE_ALL},
 		{"full-checksum", no_argument, NULL, OPT_FULL},
 		{"strict", no_argument, NULL, OPT_STRICT},
@@ -688,6 +694,11 @@ int main(int argc, char *argv[])
 				cfg.move_all = 0;
 			else
 				return usage_error("--move-all: '%s' is not auto, on or off",
+						   optarg);
+			break;
+		case OPT_THREADS:
+			if (bench_parse_ulong(optarg, 1, 64, &cfg.threads))
+				return usage_error("--threads: '%s' is not a number in 1..64",
 						   optarg);
 			break;
 		case OPT_PPC:
@@ -770,6 +781,8 @@ int main(int argc, char *argv[])
 	else
 		printf("%lu%s\n", cfg.budget_us ? cfg.budget_us : PAGEMIG_DEFAULT_CALL_BUDGET_US,
 		       cfg.budget_us ? "" : " (default)");
+	printf("# pagemig threads: %lu%s\n", cfg.threads ? cfg.threads : 1,
+	       cfg.threads ? "" : " (default)");
 	if (cfg.move_all < 0)
 		cfg.move_all = nice_cap;
 	printf("# pagemig PAGEMIG_MOVE_ALL: %s; this process %s CAP_SYS_NICE, so migrate_pages(2) "
@@ -872,10 +885,11 @@ int main(int argc, char *argv[])
 	       TARGET_CALL_MS, met_call ? "MET" : "MISSED");
 
 	printf("RESULT case=process%s size_mib=%lu from=%d to=%d reps=%lu move_all=%s "
-	       "pagemig_ppc=%lu pagemig_budget_us=%lu",
+	       "pagemig_ppc=%lu pagemig_budget_us=%lu pagemig_threads=%lu",
 	       cfg.thp ? "-thp" : "", cfg.size_mib, cfg.node_a, cfg.node_b, cfg.reps,
 	       cfg.move_all ? "yes" : "no", cfg.ppc ? cfg.ppc : PAGEMIG_DEFAULT_PAGES_PER_CALL,
-	       cfg.budget_us ? cfg.budget_us : PAGEMIG_DEFAULT_CALL_BUDGET_US);
+	       cfg.budget_us ? cfg.budget_us : PAGEMIG_DEFAULT_CALL_BUDGET_US,
+	       cfg.threads ? cfg.threads : 1);
 	for (size_t i = 0; i < nm; i++) {
 		struct bench_stats st = bench_stats(data[order[i]].run_ns, cfg.reps);
 

@@ -5,10 +5,11 @@
  * lies in, otherwise the kernel is asked with a nodes=NULL query. Pages already on the target are
  * not sent. The rest goes through the engine in large batches.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 #define PM_PRESENT  (UINT64_C(1) << 63)
 #define SCAN_PAGES  4096  /* pagemap entries read at once */
 #define BATCH_PAGES 65536 /* pages handed to the engine at once */
+#define MAX_THREADS 64
+#define MIN_PART_PAGES 1024 /* smaller batches are not worth a thread */
 
 struct range_ctx {
 	struct pagemig_pid_guard guard;
@@ -29,9 +32,9 @@ struct range_ctx {
 	int node;
 	int pagemap_fd;
 	int pfn_visible; /* -1 unknown, 0 no, 1 yes */
-	int *blk2node;	 /* memory block -> node, -1 for holes */
-	size_t nblk;
-	uint64_t pages_per_blk;
+	struct pagemig_frame_map *frames; /* NULL when sysfs lists no memory blocks */
+	size_t frames_hint;
+	bool frames_refreshed;
 	void **batch;
 	int *bnodes;
 	int *bstatus;
@@ -43,80 +46,127 @@ struct range_ctx {
 	unsigned long already;
 };
 
-/* Memory block -> node from sysfs; leaves blk2node NULL when sysfs does not tell. */
-static void load_blocks(struct range_ctx *c)
+/* Node of a frame from the shared frame map (frames.c), -1 when it cannot be told. */
+static int pfn_node(struct range_ctx *c, uint64_t pfn)
 {
-	unsigned long long blk_bytes = 0;
-	char path[320];
-	DIR *nd;
-	struct dirent *de;
-	FILE *f = fopen("/sys/devices/system/memory/block_size_bytes", "re");
+	int node = pagemig__frame_node(c->frames, pfn, &c->frames_hint);
 
-	if (!f)
-		return;
-	if (fscanf(f, "%llx", &blk_bytes) != 1)
-		blk_bytes = 0;
-	fclose(f);
-	if (blk_bytes < pagemig__page_size())
-		return;
-	c->pages_per_blk = blk_bytes / pagemig__page_size();
+	if (node == -ENOENT && !c->frames_refreshed) {
+		/* memory added since the map was built: rebuild it once per operation */
+		struct pagemig_frame_map *fresh;
 
-	for (int pass = 0; pass < 2; pass++) {
-		nd = opendir("/sys/devices/system/node");
-		if (!nd)
-			return;
-		while ((de = readdir(nd))) {
-			unsigned int node, blk;
-			DIR *md;
-			struct dirent *me;
-
-			if (sscanf(de->d_name, "node%u", &node) != 1)
-				continue;
-			snprintf(path, sizeof(path), "/sys/devices/system/node/%s", de->d_name);
-			md = opendir(path);
-			if (!md)
-				continue;
-			while ((me = readdir(md)))
-				if (sscanf(me->d_name, "memory%u", &blk) == 1) {
-					if (pass == 0 && blk + 1 > c->nblk)
-						c->nblk = blk + 1;
-					else if (pass == 1 && blk < c->nblk)
-						c->blk2node[blk] = (int)node;
-				}
-			closedir(md);
-		}
-		closedir(nd);
-		if (pass == 0) {
-			if (!c->nblk)
-				return;
-			c->blk2node = malloc(c->nblk * sizeof(*c->blk2node));
-			if (!c->blk2node)
-				return;
-			for (size_t i = 0; i < c->nblk; i++)
-				c->blk2node[i] = -1;
+		c->frames_refreshed = true;
+		if (pagemig__frame_map_get(&fresh, c->frames) == 0) {
+			pagemig__frame_map_put(c->frames);
+			c->frames = fresh;
+			c->frames_hint = 0;
+			node = pagemig__frame_node(c->frames, pfn, &c->frames_hint);
 		}
 	}
+	return node < 0 ? -1 : node;
 }
 
-static int pfn_node(const struct range_ctx *c, uint64_t pfn)
-{
-	uint64_t blk = pfn / c->pages_per_blk;
+/* One thread's share of a batch. */
+struct part {
+	const struct range_ctx *c;
+	size_t first, n;
+	struct pagemig_opts opts;
+	struct pagemig_report rep;
+	struct pagemig_chunker ck;
+	long ret;
+};
 
-	return blk < c->nblk ? c->blk2node[blk] : -1;
+static void *move_part(void *arg)
+{
+	struct part *p = arg;
+	const struct range_ctx *c = p->c;
+
+	p->ret = pagemig__move_guarded(&c->guard, p->n, c->batch + p->first, c->bnodes + p->first,
+				       c->bstatus + p->first, &p->opts, &p->rep, &p->ck);
+	return NULL;
+}
+
+static unsigned int threads_of(const struct pagemig_opts *opts)
+{
+	if (!opts || opts->sz < offsetof(struct pagemig_opts, threads) + sizeof(opts->threads))
+		return 1;
+	return opts->threads < 1 ? 1 : opts->threads > MAX_THREADS ? MAX_THREADS : opts->threads;
+}
+
+/*
+ * Split the batch into up to nthreads parts of about equal size, each ending where a pmd window
+ * ends so that no huge folio is shared, and move them at once. Returns 0 or the first part's
+ * -errno; every part's status[] is filled either way.
+ */
+static int move_parts(struct range_ctx *c, unsigned int nthreads)
+{
+	size_t pmd = pagemig__pmd_size(), per = (c->nbatch + nthreads - 1) / nthreads, first = 0;
+	struct part parts[MAX_THREADS];
+	pthread_t tid[MAX_THREADS];
+	bool started[MAX_THREADS] = {false};
+	unsigned int np = 0;
+	int err = 0;
+
+	while (first < c->nbatch) {
+		struct part *p = &parts[np];
+		size_t end = first + per < c->nbatch ? first + per : c->nbatch;
+
+		while (end < c->nbatch &&
+		       (uintptr_t)c->batch[end] / pmd == (uintptr_t)c->batch[end - 1] / pmd)
+			end++;
+		memset(p, 0, sizeof(*p));
+		p->c = c;
+		p->first = first;
+		p->n = end - first;
+		memcpy(&p->opts, c->opts, c->opts->sz < sizeof(p->opts) ? c->opts->sz
+									  : sizeof(p->opts));
+		p->opts.sz = sizeof(p->opts);
+		p->opts.details = NULL; /* indexes of a part mean nothing to the caller */
+		p->opts.rate_bytes_per_s /= nthreads;
+		if (c->opts->rate_bytes_per_s && !p->opts.rate_bytes_per_s)
+			p->opts.rate_bytes_per_s = 1;
+		p->ck = c->ck;
+		pagemig_report_init(&p->rep);
+		first = end;
+		np++;
+	}
+	for (unsigned int i = 1; i < np; i++)
+		started[i] = pthread_create(&tid[i], NULL, move_part, &parts[i]) == 0;
+	move_part(&parts[0]);
+	for (unsigned int i = 1; i < np; i++) {
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		else
+			move_part(&parts[i]); /* no thread to be had: in this one, after the others */
+	}
+	c->ck = parts[0].ck;
+	for (unsigned int i = 0; i < np; i++) {
+		/* the parts ran side by side: the operation's wall time is measured by the caller */
+		parts[i].rep.elapsed_ns = 0;
+		pagemig__report_add(&c->rep, &parts[i].rep);
+		if (parts[i].ret < 0 && !err)
+			err = (int)parts[i].ret;
+	}
+	return err;
 }
 
 /* Hand the collected pages to the engine. */
 static int flush(struct range_ctx *c)
 {
+	unsigned int nthreads = threads_of(c->opts);
 	struct pagemig_report rep;
 	long ret;
 
 	if (!c->nbatch)
 		return 0;
-	pagemig_report_init(&rep);
-	ret = pagemig__move_guarded(&c->guard, c->nbatch, c->batch, c->bnodes, c->bstatus, c->opts,
-				    &rep, &c->ck);
-	pagemig__report_add(&c->rep, &rep);
+	if (nthreads > 1 && c->nbatch >= nthreads * MIN_PART_PAGES) {
+		ret = move_parts(c, nthreads);
+	} else {
+		pagemig_report_init(&rep);
+		ret = pagemig__move_guarded(&c->guard, c->nbatch, c->batch, c->bnodes, c->bstatus,
+					    c->opts, &rep, &c->ck);
+		pagemig__report_add(&c->rep, &rep);
+	}
 	if (ret < 0)
 		return (int)ret;
 	/* pages that turned out not to be movable (zero page, special mappings) or to have gone
@@ -198,7 +248,7 @@ static int scan_range(struct range_ctx *c, uintptr_t start, uintptr_t end)
 			if (!(pm[i] & PM_PRESENT))
 				continue;
 			if (c->pfn_visible < 0 && got >= 0)
-				c->pfn_visible = pfn != 0 && c->blk2node;
+				c->pfn_visible = pfn != 0 && c->frames;
 			node = c->pfn_visible == 1 ? pfn_node(c, pfn) : -1;
 			if (node == c->node) {
 				c->already++;
@@ -252,7 +302,8 @@ static int ctx_open(struct range_ctx *c, pid_t pid, int node, const struct pagem
 	c->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (c->pagemap_fd < 0 && errno == ENOENT)
 		return -ESRCH;
-	load_blocks(c);
+	if (pagemig__frame_map_get(&c->frames, NULL))
+		c->frames = NULL; /* every page is asked about */
 	return 0;
 }
 
@@ -270,7 +321,7 @@ static long ctx_close(struct range_ctx *c, int err)
 	c->rep.pid_reused |= c->guard.reused;
 	pagemig__guard_close(&c->guard);
 	pagemig__closep(&c->pagemap_fd);
-	free(c->blk2node);
+	pagemig__frame_map_put(c->frames);
 	free(c->batch);
 	free(c->bnodes);
 	free(c->bstatus);

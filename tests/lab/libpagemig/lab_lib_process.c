@@ -4,6 +4,7 @@
  * 7. Another process by pid; the process exits part-way (-ESRCH, no crash); a reused pid is
  *    refused.
  * 13. Whole-range and whole-process moves agree with numactl's migratepages on what ends where.
+ * And whole-process and range moves from several threads at once (pagemig_opts.threads).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -234,6 +235,37 @@ static void test_agrees_with_migratepages(void)
 	CHECK_EQ(finish(pid, fd), 0);
 }
 
+/* A whole process and a range moved from 4 threads at once: everything ends on target, every
+ * part made its own calls, the data is intact. */
+static void test_threads(void)
+{
+	char *buf;
+	int fd;
+	pid_t pid = spawn_worker(&buf, &fd);
+	size_t n = BYTES / ps;
+	void **pages = lab_pages(buf, BYTES);
+	struct pagemig_opts o = {.sz = sizeof(o), .threads = 4};
+	struct pagemig_report rep;
+	long ret;
+
+	pagemig_report_init(&rep);
+	ret = pagemig_move_process(pid, 1, &o, &rep);
+	pagemig_report_print(stdout, &rep, "  4 threads, pagemig_move_process");
+	CHECK(ret >= 0);
+	CHECK_EQ(ret, rep.by_outcome[PAGEMIG_OUT_SHARED]);
+	CHECK(rep.calls >= 4);
+	CHECK_EQ(lab_count_on(pid, pages, n, 1), n);
+
+	pagemig_report_init(&rep);
+	ret = pagemig_move_range(pid, (uintptr_t)buf, (uintptr_t)buf + BYTES, 0, &o, &rep);
+	CHECK_EQ(ret, 0);
+	CHECK_EQ(rep.pages_on_target, n);
+	CHECK(rep.calls >= 4);
+	CHECK_EQ(lab_count_on(pid, pages, n, 0), n);
+	CHECK_EQ(finish(pid, fd), 0);
+	free(pages);
+}
+
 int main(void)
 {
 	static const struct check_test tests[] = {
@@ -241,8 +273,9 @@ int main(void)
 		CHECK_TEST(test_exits_part_way),
 		CHECK_TEST(test_pid_reuse_refused),
 		CHECK_TEST(test_agrees_with_migratepages),
+		CHECK_TEST(test_threads),
 	};
 
 	lab_need_nodes(2);
-	return check_run(tests, 4);
+	return check_run(tests, 5);
 }
