@@ -16,7 +16,7 @@ Usage: bench/field/run.sh [options]
 Runs the field benchmarks and writes bench/RESULTS.md. Cases (default: all but numad-long, in
 this order):
   static      convergence, memory on node 0 / thread on cpu 1         (lab)
-  throughput  bench-move 64,256,512 MiB 4k+THP; bench-process 64 MiB   (lab)
+  throughput  bench-move 64,256,512 MiB 4k+THP; bench-process 64, 256 MiB (lab)
   tiering     convergence, hot+cold sets on memory-only node 2        (lab)
   shared      convergence, pages written from both nodes              (lab)
   phase       convergence, threads switch node every 20 s             (lab)
@@ -214,7 +214,7 @@ for c in ${cases//,/ }; do
 			sizes=64,256,512 preps=$reps
 		fi
 		lab throughput $((2400 * preps + 600)) \
-			"exec:bench-move:--size:$sizes:--reps:$preps:--extra:none:--then:bench-process:--size:64:--reps:$preps:--then:bench-process:--size:64:--reps:$preps:--thp:--then:bench-process:--size:256:--reps:$preps"
+			"exec:bench-move:--size:$sizes:--reps:$preps:--extra:none:--then:bench-process:--size:64:--reps:$preps:--then:bench-process:--size:64:--reps:$preps:--thp:--then:bench-process:--size:256:--reps:$preps:--then:bench-process:--size:64:--reps:$preps:--threads:2:--then:bench-process:--size:256:--reps:$preps:--threads:2"
 		;;
 	small-lab)
 		lab small-lab $((900 * reps + 600)) "exec:field-small:--size:$([ "$quick" = 1 ] && echo 8 || echo 32):--reps:$reps"

@@ -166,7 +166,11 @@ int pagemig_explain(char *buf, size_t len, const struct pagemig_class *first, un
  * page is whose move answer was not its target node (an errno, an entry left unwritten, a huge
  * folio's tail answering -EBUSY) right after the call, and where every page is whose answer was
  * its target node at the end of each pass over the pages, in few large queries; a page found
- * elsewhere then counts as PAGEMIG_OUT_WRONG_NODE and is retried. Huge-folio entries that were
+ * elsewhere then counts as PAGEMIG_OUT_WRONG_NODE and is retried. Where frame numbers are
+ * visible (CAP_SYS_ADMIN) and sysfs lists each node's memory blocks, the end-of-pass check reads
+ * /proc/PID/pagemap first for long runs of pages: a page whose frame lies on its target node is
+ * confirmed without the query (report frames_verified); the query still decides every other
+ * page. Huge-folio entries that were
  * not sent (their folio's first page was) are checked by looking at the folio (needs
  * CAP_SYS_ADMIN to see PFNs; otherwise every page is sent).
  */
