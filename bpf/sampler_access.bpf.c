@@ -5,11 +5,15 @@
  * Two sources produce the same record, (tgid, page, accessing node, weight, source), and write
  * it to one ring buffer that user space consumes and adds up per interval:
  *
- *   on_fault   raw_tp/page_fault_user (x86-64 exceptions:page_fault_user). Every user page
- *              fault: first touches, write faults after soft-dirty clearing (the loader's
- *              re-arming), and NUMA hinting faults while kernel NUMA balancing scans. Weight 1.
- *   on_sample  perf_event. Memory-access samples of a hardware PMU (PEBS load latency, IBS op)
- *              opened by the loader with PERF_SAMPLE_ADDR. Weight = the sample period.
+ *   on_fault      raw_tp/page_fault_user (x86-64 exceptions:page_fault_user). Every user page
+ *                 fault: first touches, write faults after soft-dirty clearing (the loader's
+ *                 re-arming), and NUMA hinting faults while kernel NUMA balancing scans.
+ *                 Weight 1. Staged per CPU and written PAGEMIG_ACCESS_BATCH at a time.
+ *   on_sample     perf_event. Memory-access samples of a hardware PMU (PEBS load latency, IBS
+ *                 op) opened by the loader with PERF_SAMPLE_ADDR. Weight = the sample period.
+ *                 Written one at a time.
+ *   flush_staged  not attached: user space runs it with BPF_PROG_TEST_RUN on each CPU that has
+ *                 fault samples staged (BPF_F_TEST_RUN_ON_CPU) before it reads the ring.
  *
  * The accessing node is the node of the CPU the program runs on: the faulting CPU (the tracepoint
  * fires in the faulting task's context) or the sampled CPU (perf overflow handlers run there).
@@ -18,6 +22,28 @@
  * managed processes pay for, and a record costs it a fraction of a hash-map insert (see
  * bpf/sampler_records.h). Records are submitted without waking user space, which consumes them
  * at its own pace, until the ring holds more than wakeup_bytes.
+ *
+ * Staging: a ring-buffer record costs a reserve (a spinlock taken with interrupts off), a query
+ * and a submit, which was most of what a managed fault paid over an empty program
+ * (bench/sampler). on_fault therefore appends its sample to a per-CPU array and writes the array
+ * to the ring once it holds PAGEMIG_ACCESS_BATCH samples: one ring operation per batch.
+ * Samples staged below a full batch would wait indefinitely on a CPU that stops faulting, so the
+ * drain runs flush_staged on each CPU that has some, first; nothing staged before a drain is
+ * missing from it.
+ *
+ * The busy flag: with BPF_F_TEST_RUN_ON_CPU for another CPU the kernel runs flush_staged there in
+ * an IPI (smp_call_function_single), which may land while on_fault is in the middle of staging
+ * on that CPU: between writing r[n] and storing n + 1, or between writing a full batch to the
+ * ring and resetting n. A flush at that moment would hand out a record not yet written, or the
+ * same batch twice. on_fault sets busy before it touches the area and clears it after its last
+ * store (compiler barriers keep the stores in that order; both run on the same CPU, so no
+ * memory barrier is needed), and the flush leaves a busy area alone and says so (returns
+ * PAGEMIG_ACCESS_FLUSH_BUSY, counted in flush_busy); user space tries once more, and what it
+ * still cannot flush arrives with the next batch or drain, late but not lost. On x86 the
+ * tracepoint fires before the fault handler enables interrupts, so today the IPI waits for
+ * on_fault to return; the flag makes the protocol independent of that. on_sample does not
+ * stage: it runs in NMI context, where it can interrupt on_fault mid-staging itself, and PMU
+ * samples are already rate-limited by the sample period.
  *
  * raw_tp rather than a classic tracepoint: no tracefs needed, the arguments are the tracepoint's
  * TP_PROTO (identical on 6.1, 6.12 and 6.18, while the raw struct behind the classic context is
@@ -46,6 +72,14 @@ struct {
 	__uint(max_entries, PAGEMIG_SAMPLER_DEF_ACCESS_RING);
 } samples SEC(".maps");
 
+/* Fault samples staged on this CPU (see "Staging" above). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pagemig_access_stage);
+} staging SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -61,25 +95,31 @@ static __always_inline struct pagemig_access_stats *stats(void)
 }
 
 /* Count something unusual (the common path touches no counter). */
-#define COUNT(field)                                                     \
+#define COUNT_N(field, n)                                                \
 	do {                                                             \
 		struct pagemig_access_stats *st__ = stats();             \
                                                                          \
 		if (st__) /* a one-entry array: only for the verifier */ \
-			st__->field++;                                   \
+			st__->field += (n);                              \
 	} while (0)
+#define COUNT(field) COUNT_N(field, 1)
 
-static __always_inline void record(__u32 tgid, __u64 addr, __u32 weight, __u8 source, bool write)
+/* Ring-buffer flags for a record: past the threshold, wake the consumer (a no-op while a wakeup
+ * is pending); otherwise let it read at its own pace. */
+static __always_inline __u64 wakeup_flags(void)
 {
-	struct pagemig_access_record *r;
-	bool unknown;
-	__u64 flags;
-
-	r = bpf_ringbuf_reserve(&samples, sizeof(*r), 0);
-	if (!r) {
-		COUNT(ring_full);
-		return;
+	if (wakeup_bytes && bpf_ringbuf_query(&samples, BPF_RB_AVAIL_DATA) > wakeup_bytes) {
+		COUNT(wakeups);
+		return BPF_RB_FORCE_WAKEUP;
 	}
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill(struct pagemig_access_record *r, __u32 tgid, __u64 addr,
+				 __u32 weight, __u8 source, bool write)
+{
+	bool unknown;
+
 	r->page = addr & PAGE_MASK;
 	r->tgid = tgid;
 	r->weight = weight;
@@ -89,26 +129,80 @@ static __always_inline void record(__u32 tgid, __u64 addr, __u32 weight, __u8 so
 	r->pad = 0;
 	if (unknown)
 		COUNT(no_node);
+}
 
-	/* Past the threshold, wake the consumer (a no-op while a wakeup is pending). */
-	flags = BPF_RB_NO_WAKEUP;
-	if (wakeup_bytes && bpf_ringbuf_query(&samples, BPF_RB_AVAIL_DATA) > wakeup_bytes) {
-		flags = BPF_RB_FORCE_WAKEUP;
-		COUNT(wakeups);
+/* One sample, written to the ring on its own (PMU samples). */
+static __always_inline void record(__u32 tgid, __u64 addr, __u32 weight, __u8 source, bool write)
+{
+	struct pagemig_access_record *r;
+	__u64 flags;
+
+	r = bpf_ringbuf_reserve(&samples, sizeof(*r), 0);
+	if (!r) {
+		COUNT(ring_full);
+		return;
 	}
+	fill(r, tgid, addr, weight, source, write);
+	flags = wakeup_flags();
 	bpf_ringbuf_submit(r, flags);
 }
 
 SEC("raw_tp/page_fault_user")
 int BPF_PROG(on_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0, n;
+	struct pagemig_access_stage *st;
 
 	/* Unmanaged processes cost a bit test and nothing else. */
 	if (!sampler_managed(tgid))
 		return 0;
-	record(tgid, address, 1, PAGEMIG_SAMPLE_FAULT, error_code & PF_WRITE);
+	st = bpf_map_lookup_elem(&staging, &zero);
+	if (!st) /* a one-entry array: only for the verifier */
+		return 0;
+	/* Nothing below this line may move above it, nor any store below past the clear. */
+	*(volatile __u32 *)&st->busy = 1;
+	barrier();
+	n = st->n & (PAGEMIG_ACCESS_BATCH - 1); /* < PAGEMIG_ACCESS_BATCH by construction */
+	fill(&st->r[n], tgid, address, 1, PAGEMIG_SAMPLE_FAULT, error_code & PF_WRITE);
+	if (++n == PAGEMIG_ACCESS_BATCH) {
+		if (bpf_ringbuf_output(&samples, st->r, sizeof(st->r), wakeup_flags()))
+			COUNT_N(ring_full, PAGEMIG_ACCESS_BATCH);
+		n = 0;
+	}
+	st->n = n;
+	barrier();
+	*(volatile __u32 *)&st->busy = 0;
 	return 0;
+}
+
+/*
+ * Move the samples staged on this CPU to the ring, in the order they were taken. Returns how
+ * many, or PAGEMIG_ACCESS_FLUSH_BUSY when on_fault was staging on this CPU (see "The busy flag"
+ * above). Run by user space with BPF_PROG_TEST_RUN on the CPU to flush; never attached.
+ */
+SEC("raw_tp")
+int flush_staged(void *ctx)
+{
+	struct pagemig_access_stage *st;
+	__u32 zero = 0, n;
+
+	st = bpf_map_lookup_elem(&staging, &zero);
+	if (!st)
+		return 0;
+	if (*(volatile __u32 *)&st->busy) {
+		COUNT(flush_busy);
+		return (int)PAGEMIG_ACCESS_FLUSH_BUSY;
+	}
+	n = st->n;
+	if (!n)
+		return 0;
+	if (n > PAGEMIG_ACCESS_BATCH) /* cannot happen; bounds the size for the verifier */
+		n = PAGEMIG_ACCESS_BATCH;
+	/* No wakeup: the caller reads the ring right after the flush. */
+	if (bpf_ringbuf_output(&samples, st->r, n * sizeof(st->r[0]), BPF_RB_NO_WAKEUP))
+		COUNT_N(ring_full, n);
+	st->n = 0;
+	return (int)n;
 }
 
 SEC("perf_event")

@@ -6,7 +6,8 @@
  * Three objects, loaded independently so that one the kernel refuses does not take the others
  * with it:
  *   sampler_access  which node accesses which page: page faults and hardware samples, both
- *                   written as (tgid, page, node, weight, source) records to one ring buffer;
+ *                   written as (tgid, page, node, weight, source) records to one ring buffer
+ *                   (fault records staged per CPU and written in batches);
  *   sampler_sched   where processes run: on-CPU time per (tgid, node) from sched_switch;
  *   sampler_audit   what movers did: migrate:* events into a ring buffer (per page, for the
  *                   movers being audited) and pages by migration reason (for everyone).
@@ -31,7 +32,7 @@
 #define PAGEMIG_SAMPLER_DEF_PAGES 65536 /* (tgid, page, node, source) entries per interval */
 #define PAGEMIG_SAMPLER_DEF_ACCESS_RING                                          \
 	(8u << 20)		       /* access ring buffer bytes (power of 2): \
-					32 bytes per sample */
+					24.5 bytes per fault sample (batches of 16) */
 #define PAGEMIG_SAMPLER_DEF_TGIDS 1024 /* managed processes */
 /* The managed-process bitmap covers every possible tgid (PID_MAX_LIMIT on 64-bit, 4 Mi): 64 Ki
  * words, 512 KiB. */
@@ -55,11 +56,16 @@ enum pagemig_sample_source {
 };
 
 /*
- * One access sample, as the BPF programs write it to the access ring buffer. User space adds
- * them up per (tgid, page, node, source) at every drain: per-sample aggregation in a kernel hash
- * map costs a page fault about 25% more than a ring-buffer record (cache misses on the map's
- * preallocated elements; measured in bench/sampler), and pages fault about once per interval
- * anyway, so there is little to aggregate in the kernel.
+ * One access sample. User space adds them up per (tgid, page, node, source) at every drain:
+ * per-sample aggregation in a kernel hash map costs a page fault about 25% more than a
+ * ring-buffer record (cache misses on the map's preallocated elements; measured in
+ * bench/sampler), and pages fault about once per interval anyway, so there is little to
+ * aggregate in the kernel.
+ *
+ * A record in the access ring buffer is an array of 1 to PAGEMIG_ACCESS_BATCH of these, in the
+ * order they were taken on one CPU; their count is the record's length / sizeof(struct
+ * pagemig_access_record). Fault samples come PAGEMIG_ACCESS_BATCH at a time from on_fault, or
+ * fewer from the flush program; PMU samples one at a time.
  */
 struct pagemig_access_record {
 	__u64 page;   /* page-aligned user virtual address */
@@ -71,6 +77,29 @@ struct pagemig_access_record {
 	__u8 write;   /* a write fault (x86 error code bit 1); 0 for PMU samples */
 	__u32 pad;
 };
+
+/*
+ * Fault samples on_fault collects on one CPU before it writes them to the ring in one record: the
+ * ring buffer's reserve (a spinlock taken with interrupts off) and submit are then paid once per
+ * batch instead of once per fault. A power of two (the index is masked).
+ */
+#define PAGEMIG_ACCESS_BATCH 16
+
+/*
+ * The per-CPU staging area of sampler_access (one PERCPU_ARRAY entry). on_fault appends to r[]
+ * with busy set; when r[] is full it writes r[] to the ring and starts over. What is staged
+ * below a full batch is moved to the ring by the flush program, which user space runs on every
+ * CPU with staged samples before it reads the ring (pagemig_sampler_drain).
+ */
+struct pagemig_access_stage {
+	__u32 n;    /* samples staged in r[], < PAGEMIG_ACCESS_BATCH */
+	__u32 busy; /* on_fault is changing this area now: the flush must not touch it */
+	struct pagemig_access_record r[PAGEMIG_ACCESS_BATCH];
+};
+
+/* What the flush program returns when the CPU's staging area was busy (nothing flushed; try
+ * again); otherwise it returns the samples it moved to the ring. */
+#define PAGEMIG_ACCESS_FLUSH_BUSY 0xffffffffu
 
 /* Key and value of the per-interval aggregate user space builds from the records. */
 struct pagemig_access_key {
@@ -90,10 +119,11 @@ struct pagemig_access_val {
 /* Per-CPU counters of sampler_access (one PERCPU_ARRAY entry; user space sums the CPUs). Only
  * the unusual is counted here, off the common path; user space counts the records it reads. */
 struct pagemig_access_stats {
-	__u64 ring_full; /* samples lost: the access ring buffer was full */
-	__u64 no_node;	 /* samples from a CPU missing from cpu_node */
-	__u64 no_addr;	 /* PMU samples without a data address */
-	__u64 wakeups;	 /* records that woke user space (the ring was past its threshold) */
+	__u64 ring_full;  /* samples lost: the access ring buffer was full */
+	__u64 no_node;	  /* samples from a CPU missing from cpu_node */
+	__u64 no_addr;	  /* PMU samples without a data address */
+	__u64 wakeups;	  /* ring records that woke user space (the ring was past its threshold) */
+	__u64 flush_busy; /* flushes that found the staging area busy and left it alone */
 };
 
 /* ---------------------------------------------------------------------------------------------

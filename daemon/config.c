@@ -207,8 +207,9 @@ static const struct pagemig_config_key keys[] = {
 	 IMPL(.sect = SECT_SAMPLER, .vt = V_NUMBER, CFG(sampler.max_movers), .min = 1,
 	      .max = 4096)},
 	{"sampler", "access_ringbuf", "8MiB", "size", "4KiB..1GiB",
-	 "Ring buffer the access samples wait in until pagemigd reads them (32 bytes each); "
-	 "rounded up to a power of two.",
+	 "Ring buffer the access samples wait in until pagemigd reads them (24.5 bytes per fault "
+	 "sample: each CPU collects 16 before it writes them, the rest are flushed at every "
+	 "drain; 32 bytes per PMU sample); rounded up to a power of two.",
 	 0,
 	 IMPL(.sect = SECT_SAMPLER, .vt = V_SIZE, CFG(sampler.access_ring_bytes), .min = 4 * KIB,
 	      .max = GIB)},

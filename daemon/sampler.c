@@ -102,6 +102,7 @@ struct pagemig_sampler {
 	uint64_t last_drain_ns;
 	uint64_t last_rearm_ns;
 	bool softdirty_ok;
+	bool flush_warned; /* a failed flush was logged (once) */
 
 	libbpf_print_fn_t old_print;
 };
@@ -393,21 +394,23 @@ static void detach_pmu(struct pagemig_sampler *s)
 	s->npmu = 0;
 }
 
+/* One ring record: 1 to PAGEMIG_ACCESS_BATCH samples taken on one CPU (sampler_records.h). */
 static int on_access_record(void *ctx, void *data, size_t len)
 {
 	const struct pagemig_access_record *r = data;
 	struct pagemig_sampler *s = ctx;
+	size_t n = len / sizeof(*r);
 
-	if (len < sizeof(*r))
-		return 0;
-	s->stats.records++;
-	if (r->source < PAGEMIG_SAMPLE__COUNT)
-		s->stats.samples[r->source]++;
-	/* A process unmanaged since the sample was taken: not its business any more. */
-	if (!is_managed(s, r->tgid))
-		s->stats.unmanaged++;
-	else if (!pagemig_access_table_add(&s->table, r))
-		s->stats.table_dropped++;
+	for (size_t i = 0; i < n; i++, r++) {
+		s->stats.records++;
+		if (r->source < PAGEMIG_SAMPLE__COUNT)
+			s->stats.samples[r->source]++;
+		/* A process unmanaged since the sample was taken: not its business any more. */
+		if (!is_managed(s, r->tgid))
+			s->stats.unmanaged++;
+		else if (!pagemig_access_table_add(&s->table, r))
+			s->stats.table_dropped++;
+	}
 	return 0;
 }
 
@@ -452,6 +455,7 @@ static void load_access(struct pagemig_sampler *s)
 		goto err_destroy_skel;
 	s->access->rodata->wakeup_bytes = s->cfg.access_ring_bytes / 2;
 	bpf_program__set_autoload(s->access->progs.on_fault, fault);
+	bpf_program__set_autoload(s->access->progs.flush_staged, fault);
 	bpf_program__set_autoload(s->access->progs.on_sample, pmu);
 	err = sampler_access_bpf__load(s->access);
 	if (err)
@@ -781,11 +785,13 @@ static void update_numa_hint(struct pagemig_sampler *s)
 
 static int alloc_buffers(struct pagemig_sampler *s)
 {
-	/* Room for the largest per-CPU value the programs keep. */
+	/* Room for the largest per-CPU value the programs keep (the fault staging area). */
 	size_t pc =
 		(size_t)s->ncpus *
-		MAX(MAX(sizeof(struct pagemig_access_stats), sizeof(struct pagemig_sched_stats)),
-		    MAX(sizeof(struct pagemig_mig_counts), sizeof(struct pagemig_audit_stats)));
+		MAX(MAX(MAX(sizeof(struct pagemig_access_stats),
+			    sizeof(struct pagemig_sched_stats)),
+			MAX(sizeof(struct pagemig_mig_counts), sizeof(struct pagemig_audit_stats))),
+		    sizeof(struct pagemig_access_stage));
 
 	/* zeroed: valgrind's model of bpf(2) marks one value written by a lookup in a per-CPU
 	 * map, where the kernel writes one per possible CPU */
@@ -1112,6 +1118,56 @@ static int read_percpu(struct pagemig_sampler *s, int fd, __u32 idx, __u64 *sum,
 	return 0;
 }
 
+/* Run flush_staged on cpu. Returns what it returned (samples moved, or
+ * PAGEMIG_ACCESS_FLUSH_BUSY) or -errno. */
+static long long flush_cpu(int prog_fd, int cpu)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = (__u32)cpu);
+	int err = bpf_prog_test_run_opts(prog_fd, &opts);
+
+	return err ? err : (long long)opts.retval;
+}
+
+/*
+ * Move the fault samples each CPU has staged (below a full batch) into the access ring, so that
+ * the interval holds every fault taken before the drain. One lookup of the per-CPU staging map
+ * says which CPUs hold any; only those are flushed (an IPI each, when not this CPU). A CPU caught
+ * in the middle of staging (busy) is tried once more; if it is still busy, or cannot be reached
+ * (offline), its samples stay staged and come with a later drain: counted in flush_missed.
+ */
+static void flush_staged(struct pagemig_sampler *s)
+{
+	const struct pagemig_access_stage *st = s->percpu_buf;
+	int prog_fd = bpf_program__fd(s->access->progs.flush_staged);
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->access->maps.staging), &zero, s->percpu_buf))
+		st = NULL; /* cannot tell: flush every CPU */
+	for (int cpu = 0; cpu < s->ncpus; cpu++) {
+		long long ret;
+
+		if (st && !st[cpu].n)
+			continue;
+		ret = flush_cpu(prog_fd, cpu);
+		if (ret == PAGEMIG_ACCESS_FLUSH_BUSY)
+			ret = flush_cpu(prog_fd, cpu);
+		if (ret >= 0 && ret != PAGEMIG_ACCESS_FLUSH_BUSY)
+			continue;
+		/* offline CPUs are expected when the map could not be read */
+		if (ret == -ENXIO && !st)
+			continue;
+		s->stats.flush_missed++;
+		if (ret < 0 && !s->flush_warned) {
+			s->flush_warned = true;
+			pagemig_sampler_logf(
+				&s->cfg, LOG_WARNING,
+				"flushing the fault samples staged on CPU %d: %s; they "
+				"wait for a later drain (said once)",
+				cpu, why((int)ret));
+		}
+	}
+}
+
 static void drain_access(struct pagemig_sampler *s, double factor)
 {
 	struct pagemig_page_score *prev = s->snap[s->cur], *next = s->snap[!s->cur];
@@ -1124,6 +1180,7 @@ static void drain_access(struct pagemig_sampler *s, double factor)
 		s->stats.no_node = st.no_node;
 		s->stats.pmu_no_addr = st.no_addr;
 		s->stats.wakeups = st.wakeups;
+		s->stats.flush_busy = st.flush_busy;
 	}
 	/* The ring was consumed by the caller: the table holds the whole interval. */
 	pagemig_access_sort(s->table.v, s->table.n);
@@ -1192,6 +1249,9 @@ int pagemig_sampler_drain(struct pagemig_sampler *s, const struct pagemig_snapsh
 	uint64_t now = now_ns(), since = s->last_drain_ns ? s->last_drain_ns : s->loaded_ns;
 	double factor = pagemig_decay_factor(now - since, s->cfg.half_life_ms * NSEC_PER_MSEC);
 
+	/* What the CPUs staged goes into the ring first, then the ring into this interval. */
+	if (s->fault_link)
+		flush_staged(s);
 	if (s->rb)
 		pagemig_sampler_poll(s, 0);
 	if (s->access)
@@ -1324,7 +1384,7 @@ static void obj_memory(struct bpf_object *obj, unsigned int ncpus, struct pagemi
 		if (!strncmp(name, "pm_", 3))
 			continue;
 		v = map_bytes(map, ncpus);
-		if (!strcmp(name, "samples"))
+		if (!strcmp(name, "samples") || !strcmp(name, "staging"))
 			m->kernel_access += v;
 		else if (!strcmp(name, "oncpu") || !strcmp(name, "current_slice"))
 			m->kernel_oncpu += v;
@@ -1389,7 +1449,8 @@ void pagemig_sampler_estimate(const struct pagemig_sampler_config *config, unsig
 		return;
 	if (!c.max_oncpu)
 		c.max_oncpu = c.max_tgids * (nodes + 1);
-	m->kernel_access = c.access_ring_bytes + 2 * page;
+	m->kernel_access = c.access_ring_bytes + 2 * page +
+			   (uint64_t)ncpus * ((sizeof(struct pagemig_access_stage) + 7) & ~7ull);
 	m->kernel_oncpu = htab_bytes(c.max_oncpu, sizeof(struct pagemig_oncpu_key),
 				     sizeof(struct pagemig_oncpu_val), false, ncpus) +
 			  (uint64_t)ncpus * 16;

@@ -161,7 +161,7 @@ struct pagemig_sampler_stats {
 	uint64_t ring_dropped;	   /* samples lost: the access ring was full */
 	uint64_t table_dropped;	   /* samples lost: max_pages entries already this interval */
 	uint64_t unmanaged;	   /* samples of processes no longer managed, ignored */
-	uint64_t wakeups;	   /* samples that woke the consumer (ring past half full) */
+	uint64_t wakeups;	   /* ring records that woke the consumer (ring past half full) */
 	uint64_t no_node;	   /* samples from a CPU without a known node */
 	uint64_t pmu_no_addr;	   /* PMU samples without a data address */
 	uint64_t snapshot_dropped; /* page entries dropped at max_snapshot */
@@ -172,13 +172,17 @@ struct pagemig_sampler_stats {
 	uint64_t audit_dropped;	   /* audit records lost: ring buffer full */
 	uint64_t rearms;	   /* soft-dirty clears done (processes x rounds) */
 	uint64_t rearm_failed;	   /* soft-dirty clears that failed (process gone, ...) */
+	uint64_t flush_busy;	   /* flushes of staged fault samples that found the CPU in the
+				      middle of staging (retried once) */
+	uint64_t flush_missed;	   /* CPUs whose staged fault samples could not be flushed at a
+				      drain (still busy, offline): they come with a later one */
 };
 
 /* Memory by part, in bytes. kernel_*: per map, what the kernel charges (fdinfo memlock, exact
  * since 6.4) or, where that is less, what the map's layout needs (older kernels charge too
  * little, nothing at all for ring buffers); user_*: what the sampler allocated. */
 struct pagemig_sampler_memory {
-	uint64_t kernel_access; /* the access ring buffer */
+	uint64_t kernel_access; /* the access ring buffer and the per-CPU fault staging areas */
 	uint64_t kernel_oncpu;	/* on-CPU map and per-CPU slots */
 	uint64_t kernel_audit;	/* ring buffer, movers, per-reason counts */
 	uint64_t kernel_other;	/* managed-tgid filter, cpu->node, per-CPU counters */
@@ -231,10 +235,11 @@ int pagemig_sampler_rearm(struct pagemig_sampler *s);
 int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled);
 
 /*
- * Drain into a new snapshot: the page samples of the interval (the access ring is consumed first)
- * are added to the previous scores decayed by 2^(-interval / half_life); on-CPU time and
- * migrations by reason likewise; the audit ring buffer is consumed. Re-arms soft-dirty when due.
- * *ret (may be NULL) points into the sampler and stays valid until the next drain.
+ * Drain into a new snapshot: the page samples of the interval (the fault samples each CPU has
+ * staged are flushed into the access ring first, then the ring is consumed) are added to the
+ * previous scores decayed by 2^(-interval / half_life); on-CPU time and migrations by reason
+ * likewise; the audit ring buffer is consumed. Re-arms soft-dirty when due. *ret (may be NULL)
+ * points into the sampler and stays valid until the next drain.
  */
 int pagemig_sampler_drain(struct pagemig_sampler *s, const struct pagemig_snapshot **ret);
 
@@ -246,7 +251,9 @@ const struct pagemig_snapshot *pagemig_sampler_snapshot(const struct pagemig_sam
 int pagemig_sampler_fd(const struct pagemig_sampler *s);
 
 /* Consume waiting access samples (into the current interval) and audit records (into the
- * audit); waits up to timeout_ms (0: do not wait). Returns the records consumed or -errno. */
+ * audit); waits up to timeout_ms (0: do not wait). Fault samples reach the ring in batches of
+ * PAGEMIG_ACCESS_BATCH per CPU; the rest of a batch waits for the drain's flush. Returns the
+ * ring records consumed (an access record holds up to a batch of samples) or -errno. */
 int pagemig_sampler_poll(struct pagemig_sampler *s, int timeout_ms);
 
 /* Older names of the two above. */

@@ -6,6 +6,11 @@
  *   on_fault   records (tgid, page, node of the CPU, weight 1, write bit) only for managed
  *              tgids; the node comes from cpu_node (remapped here to simulate a second node on
  *              a one-node machine); a CPU without a node is counted.
+ *   staging    on_fault stages samples per CPU: below PAGEMIG_ACCESS_BATCH nothing reaches the
+ *              ring until flush_staged runs on that CPU (BPF_F_TEST_RUN_ON_CPU, from another
+ *              CPU where there is one: the IPI path the drain takes), which delivers them in
+ *              order; exactly a batch is one ring record; a flush of an empty CPU delivers
+ *              nothing; a flush of a busy staging area touches nothing and says so.
  *   audit      every enumerator of the running kernel's enum migrate_reason and migrate_mode
  *              (read from its BTF) maps to the sampler's fixed numbering; mm_migrate_pages is
  *              read with the argument count of this kernel's TP_PROTO; per-page step records
@@ -42,10 +47,10 @@ static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-/* Records collected from a ring buffer. */
+/* Records collected from a ring buffer (an access record holds up to a batch of samples). */
 struct sink {
 	size_t n;
-	unsigned char rec[MAX_RECORDS][64];
+	unsigned char rec[MAX_RECORDS][PAGEMIG_ACCESS_BATCH * sizeof(struct pagemig_access_record)];
 	size_t len[MAX_RECORDS];
 };
 
@@ -104,6 +109,78 @@ static void sum_percpu(int fd, __u32 idx, __u64 *sum, size_t nwords)
 
 /* ---- access ------------------------------------------------------------------------------ */
 
+/* Run flush_staged on cpu (from whichever CPU this thread is on). Returns its return value (the
+ * samples moved, or PAGEMIG_ACCESS_FLUSH_BUSY), or -errno. */
+static long long flush_on(struct sampler_access_bpf *skel, int cpu)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = (__u32)cpu);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.flush_staged), &opts);
+
+	if (err) {
+		fprintf(stderr, "test_run flush_staged on cpu %d: %s\n", cpu, strerror(-err));
+		return err;
+	}
+	return opts.retval;
+}
+
+/* Flush every CPU, as the drain does. */
+static void flush_all(struct sampler_access_bpf *skel)
+{
+	for (int c = 0; c < ncpus; c++)
+		CHECK(flush_on(skel, c) >= 0);
+}
+
+/* The staging areas of every CPU (ncpus entries, freed by the caller). */
+static struct pagemig_access_stage *stages(struct sampler_access_bpf *skel)
+{
+	struct pagemig_access_stage *v = calloc((size_t)ncpus, sizeof(*v));
+	__u32 zero = 0;
+
+	CHECK(v);
+	if (v && bpf_map__lookup_elem(skel->maps.staging, &zero, sizeof(zero), v,
+				      (size_t)ncpus * sizeof(*v), 0)) {
+		CHECK(!"lookup staging");
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Samples staged on cpu now, or -1. */
+static int staged(struct sampler_access_bpf *skel, int cpu)
+{
+	struct pagemig_access_stage *v = stages(skel);
+	int n = v ? (int)v[cpu].n : -1;
+
+	free(v);
+	return n;
+}
+
+/* Set or clear cpu's busy flag, as if on_fault were staging there. */
+static void set_busy(struct sampler_access_bpf *skel, int cpu, bool busy)
+{
+	struct pagemig_access_stage *v = stages(skel);
+	__u32 zero = 0;
+
+	if (!v)
+		return;
+	v[cpu].busy = busy;
+	CHECK_EQ(bpf_map__update_elem(skel->maps.staging, &zero, sizeof(zero), v,
+				      (size_t)ncpus * sizeof(*v), 0),
+		 0);
+	free(v);
+}
+
+/* The samples of ring record i (NULL when there is none or its length is not whole samples). */
+static const struct pagemig_access_record *samples_of(const struct sink *s, size_t i, size_t *n)
+{
+	*n = 0;
+	if (i >= s->n || !s->len[i] || s->len[i] % sizeof(struct pagemig_access_record))
+		return NULL;
+	*n = s->len[i] / sizeof(struct pagemig_access_record);
+	return (const void *)s->rec[i];
+}
+
 /* Set tgid's bit in the managed bitmap. */
 static void set_managed(struct sampler_access_bpf *skel, __u32 tgid, bool on)
 {
@@ -129,6 +206,7 @@ static void test_fault(void)
 	const struct pagemig_access_record *r;
 	__u64 args[3];
 	int cpu1 = ncpus > 1 ? 1 : 0;
+	size_t n;
 
 	CHECK(skel);
 	if (!skel)
@@ -162,22 +240,30 @@ static void test_fault(void)
 	args[0] = 0x7f1234568000ull;
 	args[2] = 0x4;
 	CHECK_EQ(run(skel->progs.on_fault, args, 3), 0);
+	/* Staged on each CPU until flushed: one record per CPU, CPU 0's first. */
+	flush_all(skel);
 	ring_buffer__consume(rb);
-	CHECK_EQ(sink.n, 2);
-	if (sink.n == 2) {
-		r = (const void *)sink.rec[0];
-		CHECK_EQ(sink.len[0], sizeof(*r));
+	CHECK_EQ(sink.n, cpu1 ? 2u : 1u);
+	if (cpu1 && sink.n == 2) {
+		r = samples_of(&sink, 1, &n);
+		CHECK(r && n == 1);
+		if (!r)
+			goto out;
 		CHECK_EQ(r->page, 0x7f1234567000ull);
 		CHECK_EQ(r->tgid, tgid);
 		CHECK_EQ(r->node, cpu1 ? 1 : 0);
 		CHECK_EQ(r->source, PAGEMIG_SAMPLE_FAULT);
 		CHECK_EQ(r->weight, 1);
 		CHECK_EQ(r->write, 1);
-		r = (const void *)sink.rec[1];
-		CHECK_EQ(r->page, 0x7f1234568000ull);
-		CHECK_EQ(r->node, 0);
-		CHECK_EQ(r->write, 0);
 	}
+	r = samples_of(&sink, 0, &n);
+	CHECK(r && n == (cpu1 ? 1u : 2u));
+	if (!r)
+		goto out;
+	r += n - 1; /* on one CPU, the write fault came first */
+	CHECK_EQ(r->page, 0x7f1234568000ull);
+	CHECK_EQ(r->node, 0);
+	CHECK_EQ(r->write, 0);
 
 	/* A CPU without a node: recorded as unknown, and counted. */
 	node = PAGEMIG_SAMPLER_NODE_UNKNOWN;
@@ -187,16 +273,20 @@ static void test_fault(void)
 		 0);
 	CHECK_EQ(run(skel->progs.on_fault, args, 3), 0);
 	sink.n = 0;
+	CHECK_EQ(flush_on(skel, 0), 1);
 	ring_buffer__consume(rb);
 	CHECK_EQ(sink.n, 1);
-	if (sink.n == 1)
-		CHECK_EQ(((const struct pagemig_access_record *)sink.rec[0])->node,
-			 PAGEMIG_SAMPLER_NODE_UNKNOWN);
+	r = samples_of(&sink, 0, &n);
+	CHECK(r && n == 1);
+	if (r)
+		CHECK_EQ(r->node, PAGEMIG_SAMPLER_NODE_UNKNOWN);
 
 	/* Not managed: nothing at all. */
 	set_managed(skel, tgid, false);
 	CHECK_EQ(run(skel->progs.on_fault, args, 3), 0);
 	sink.n = 0;
+	CHECK_EQ(staged(skel, 0), 0);
+	flush_all(skel);
 	ring_buffer__consume(rb);
 	CHECK_EQ(sink.n, 0);
 
@@ -204,6 +294,138 @@ static void test_fault(void)
 		   sizeof(st) / sizeof(__u64));
 	CHECK_EQ(st.no_node, 1);
 	CHECK_EQ(st.no_addr, 0);
+	CHECK_EQ(st.ring_full, 0);
+out:
+	unpin();
+	ring_buffer__free(rb);
+	sampler_access_bpf__destroy(skel);
+}
+
+/* n faults by this process on cpu: pages base + i, writes on odd i. */
+static void faults(struct sampler_access_bpf *skel, int cpu, __u64 base, int from, int n)
+{
+	__u64 args[3];
+
+	CHECK_EQ(pin(cpu), 0);
+	for (int i = from; i < from + n; i++) {
+		args[0] = base + (__u64)i * 4096 + 123;
+		args[1] = 0;
+		args[2] = i % 2 ? 0x6 : 0x4;
+		CHECK_EQ(run(skel->progs.on_fault, args, 3), 0);
+	}
+}
+
+/* Ring record i holds exactly the samples from .. from + n - 1 of faults(), in order. */
+static void check_batch(const struct sink *s, size_t i, __u64 base, int from, int n)
+{
+	size_t got;
+	const struct pagemig_access_record *r = samples_of(s, i, &got);
+
+	CHECK(r);
+	CHECK_EQ(got, (size_t)n);
+	for (size_t k = 0; r && k < got && k < (size_t)n; k++) {
+		CHECK_EQ(r[k].page, base + (from + k) * 4096);
+		CHECK_EQ(r[k].write, (from + k) % 2);
+		CHECK_EQ(r[k].tgid, (__u32)getpid());
+		CHECK_EQ(r[k].source, PAGEMIG_SAMPLE_FAULT);
+	}
+}
+
+static void test_staging(void)
+{
+	struct sampler_access_bpf *skel = sampler_access_bpf__open();
+	const int batch = PAGEMIG_ACCESS_BATCH;
+	/* Stage on the last CPU, flush from CPU 0: an IPI where there are two CPUs. */
+	int cpu = ncpus - 1, other = cpu ? 0 : -1;
+	const __u64 base = 0x7f0000000000ull;
+	struct pagemig_access_stats st;
+	struct ring_buffer *rb = NULL;
+	static struct sink sink;
+	__u32 node = 0;
+
+	CHECK(skel);
+	if (!skel)
+		return;
+	CHECK_EQ(bpf_map__set_max_entries(skel->maps.samples, 1 << 16), 0);
+	CHECK_EQ(bpf_map__set_max_entries(skel->maps.cpu_node, (__u32)ncpus), 0);
+	bpf_program__set_autoload(skel->progs.on_sample, false);
+	CHECK_EQ(sampler_access_bpf__load(skel), 0);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.samples), collect, &sink, NULL);
+	CHECK(rb);
+	if (!rb)
+		goto out;
+	for (__u32 c = 0; c < (__u32)ncpus; c++)
+		CHECK_EQ(bpf_map__update_elem(skel->maps.cpu_node, &c, sizeof(c), &node,
+					      sizeof(node), 0),
+			 0);
+	set_managed(skel, (__u32)getpid(), true);
+	if (other < 0)
+		printf("one CPU: flushes run on the staging CPU itself, no IPI\n");
+
+	/* Below a batch: nothing in the ring, all of it staged, until a flush. */
+	sink.n = 0;
+	faults(skel, cpu, base, 0, batch - 1);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 0);
+	CHECK_EQ(staged(skel, cpu), batch - 1);
+	CHECK_EQ(pin(other < 0 ? cpu : other), 0);
+	/* A CPU with nothing staged: nothing delivered. */
+	if (other >= 0) {
+		CHECK_EQ(flush_on(skel, other), 0);
+		ring_buffer__consume(rb);
+		CHECK_EQ(sink.n, 0);
+	}
+	/* The flush delivers them, in order, as one record, and empties the area. */
+	CHECK_EQ(flush_on(skel, cpu), batch - 1);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 1);
+	check_batch(&sink, 0, base, 0, batch - 1);
+	CHECK_EQ(staged(skel, cpu), 0);
+	/* Flushed again: empty, nothing delivered. */
+	sink.n = 0;
+	CHECK_EQ(flush_on(skel, cpu), 0);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 0);
+
+	/* Exactly a batch: one record without any flush, nothing left staged. */
+	faults(skel, cpu, base, 100, batch);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 1);
+	check_batch(&sink, 0, base, 100, batch);
+	CHECK_EQ(staged(skel, cpu), 0);
+
+	/* A batch and three: the batch now, the three at the flush, in order. */
+	sink.n = 0;
+	faults(skel, cpu, base, 200, batch + 3);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 1);
+	CHECK_EQ(staged(skel, cpu), 3);
+	CHECK_EQ(pin(other < 0 ? cpu : other), 0);
+	CHECK_EQ(flush_on(skel, cpu), 3);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 2);
+	check_batch(&sink, 0, base, 200, batch);
+	check_batch(&sink, 1, base, 200 + batch, 3);
+
+	/* Busy (on_fault in the middle of staging there): the flush leaves the area alone and
+	 * says so; once on_fault is done, the next flush delivers. */
+	sink.n = 0;
+	faults(skel, cpu, base, 300, 3);
+	set_busy(skel, cpu, true);
+	CHECK_EQ(pin(other < 0 ? cpu : other), 0);
+	CHECK_EQ(flush_on(skel, cpu), PAGEMIG_ACCESS_FLUSH_BUSY);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 0);
+	CHECK_EQ(staged(skel, cpu), 3);
+	set_busy(skel, cpu, false);
+	CHECK_EQ(flush_on(skel, cpu), 3);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 1);
+	check_batch(&sink, 0, base, 300, 3);
+
+	sum_percpu(bpf_map__fd(skel->maps.access_stats), 0, (__u64 *)&st,
+		   sizeof(st) / sizeof(__u64));
+	CHECK_EQ(st.flush_busy, 1);
 	CHECK_EQ(st.ring_full, 0);
 out:
 	unpin();
@@ -427,6 +649,7 @@ int main(void)
 {
 	static const struct check_test tests[] = {
 		CHECK_TEST(test_fault),
+		CHECK_TEST(test_staging),
 		CHECK_TEST(test_audit),
 	};
 	struct sampler_access_bpf *probe;
