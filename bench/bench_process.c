@@ -471,6 +471,8 @@ static int run_pagemig(const struct config *cfg, struct child *ch, int to, struc
 		d->off_target += (unsigned long)ret;
 		d->shared += rep.by_outcome[PAGEMIG_OUT_SHARED];
 	}
+	if (cfg->verbose)
+		pagemig_report_print(stdout, &rep, "  pagemig_move_process");
 	return 0;
 }
 
