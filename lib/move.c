@@ -374,14 +374,33 @@ static struct pagemig_class verified(struct run *r, int kstatus, int q, int targ
 	return cls;
 }
 
-/* Pages of folio followers (entries not sent because their folio's first page was) take the
- * answer of that first page when the window is still one folio; otherwise ask for them. */
+/*
+ * Pages of folio followers (entries not sent because their folio's first page was) take the
+ * answer of that first page when the window is still one folio; otherwise ask for them. With
+ * the default end-of-pass verification a follower of a lead that arrived is not looked at now:
+ * it joins the pages checked at the end of the pass (from their frames, or by the query), which
+ * finds it off target if the folio was split on the way; that saves re-reading the window's
+ * pagemap and kpageflags after every call.
+ */
 static int settle_followers(struct run *r, const size_t *pending, size_t pos, size_t n,
 			    struct pagemig_class lead)
 {
+	bool defer = !(r->opts.flags & (PAGEMIG_VERIFY_ALL | PAGEMIG_NO_VERIFY));
 	uintptr_t window = window_of(r, pending[pos]);
 	size_t done = 0;
 
+	if (lead.success && defer) {
+		for (size_t j = 1; j < n; j++) {
+			size_t i = pending[pos + j];
+
+			record(r, i, lead);
+			if (!r->st[i].unchecked) {
+				r->st[i].unchecked = true;
+				r->unchecked[r->nunchecked++] = i;
+			}
+		}
+		return 0;
+	}
 	if (!lead.success || r->sys->pmd_folio(r->sys->ctx, &r->probe, window) == 1) {
 		for (size_t j = 1; j < n; j++)
 			record(r, pending[pos + j], lead);

@@ -97,8 +97,8 @@ throughput_md() {
 	/^RESULT case=process/ {
 		v = (kv($0, "met") == "yes" && kv($0, "call_met") == "yes") ? "MET" : "MISSED"
 		t = kv($0, "pagemig_threads") + 0
-		printf "| %s MiB%s%s | %s | %s | %s | %s | %s | %s | ratio %s, call %s | %s |\n", kv($0, "size_mib"), kv($0, "case") ~ /thp/ ? " THP" : "", t > 1 ? ", " t " threads" : "", kv($0, "pagemig_mbps"), kv($0, "migratepages_mbps"), kv($0, "syscall_mbps"), kv($0, "ratio_pagemig_migratepages"), kv($0, "ratio_pagemig_syscall"), kv($0, "pagemig_max_call_ms"), kv($0, "met"), kv($0, "call_met"), v
-		printf "KEY process %s%s%s %s %s %s\n", kv($0, "size_mib"), kv($0, "case") ~ /thp/ ? "thp" : "", t > 1 ? "t" t : "", kv($0, "ratio_pagemig_migratepages"), kv($0, "pagemig_max_call_ms"), v >> KEYS
+		printf "| %s MiB%s%s | %s | %s | %s | %s | %s | %s | ratio %s, call %s | %s |\n", kv($0, "size_mib"), kv($0, "case") ~ /thp/ ? " THP" : "", (t > 1 ? (", " t " threads") : ""), kv($0, "pagemig_mbps"), kv($0, "migratepages_mbps"), kv($0, "syscall_mbps"), kv($0, "ratio_pagemig_migratepages"), kv($0, "ratio_pagemig_syscall"), kv($0, "pagemig_max_call_ms"), kv($0, "met"), kv($0, "call_met"), v
+		printf "KEY process %s%s%s %s %s %s\n", kv($0, "size_mib"), kv($0, "case") ~ /thp/ ? "thp" : "", (t > 1 ? ("t" t) : ""), kv($0, "ratio_pagemig_migratepages"), kv($0, "pagemig_max_call_ms"), v >> KEYS
 	}' KEYS="$res/throughput.keys" "$f"
 }
 

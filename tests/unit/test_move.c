@@ -257,6 +257,32 @@ static void test_thp_dedup(void **state)
 	assert_int_equal(rep.entries_sent, 1024);
 }
 
+/* The pages that rode along with their folio are checked at the end of the pass with the others:
+ * one that is not where its folio went (the folio was split on the way) is found and retried. */
+static void test_thp_followers_checked(void **state)
+{
+	struct pagemig_report rep;
+
+	fk_init(&fk, 1024, 2);
+	fk_folio(&fk, 0, 512, 1);
+	fk_folio(&fk, 512, 512, 2);
+	fk.frames_visible = true;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 1024, pages, nodes, status, NULL, &rep), 0);
+	assert_all_on(1024, 1);
+	assert_int_equal(rep.frames_verified, 1024);
+	assert_int_equal(fk.query_calls, 0);
+
+	fk_init(&fk, 1024, 2);
+	fk_folio(&fk, 0, 512, 1);
+	fk.page[7].drift_to = 0; /* a tail left behind */
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 1024, pages, nodes, status, NULL, &rep), 0);
+	assert_all_on(1024, 1);
+	assert_int_equal(rep.verify_mismatches, 1);
+	assert_int_equal(rep.retries, 1);
+}
+
 /* A huge folio whose pages are asked onto two nodes goes where most of them asked; the others
  * are reported off target, without moving the folio back and forth. */
 static void test_thp_mixed_targets(void **state)
@@ -723,6 +749,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_thp_busy_but_moved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hugetlb_tail_eacces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thp_dedup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thp_followers_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thp_mixed_targets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enomem_part_way, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enomem_other_node_continues, setup, teardown),
