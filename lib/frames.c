@@ -241,6 +241,22 @@ int pagemig__frame_node(const struct pagemig_frame_map *m, uint64_t pfn, size_t 
 	return -ENOENT;
 }
 
+int pagemig__frame_ref_node(struct pagemig_frame_ref *ref, uint64_t pfn)
+{
+	int node = pagemig__frame_node(ref->map, pfn, &ref->hint);
+	struct pagemig_frame_map *fresh;
+
+	if (node != -ENOENT || ref->refreshed)
+		return node;
+	ref->refreshed = true;
+	if (pagemig__frame_map_get(&fresh, ref->map))
+		return node;
+	pagemig__frame_map_put(ref->map);
+	ref->map = fresh;
+	ref->hint = 0;
+	return pagemig__frame_node(ref->map, pfn, &ref->hint);
+}
+
 /* For unit tests: a map from (first block, blocks, node) triples, with block_pages pages each. */
 struct pagemig_frame_map *pagemig__frame_map_from(const uint64_t (*blocks)[3], size_t n,
 						   uint64_t block_pages)

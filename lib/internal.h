@@ -27,6 +27,14 @@ void pagemig__closep(int *fd);
 
 struct pagemig_frame_map;
 
+/* One operation's hold on the frame map: a reference, the span of its last lookup, and whether
+ * it has rebuilt the map already (once per operation at most). Zero-initialise. */
+struct pagemig_frame_ref {
+	struct pagemig_frame_map *map;
+	size_t hint;
+	bool refreshed;
+};
+
 /* Where one pagemig operation asks about huge folios (lazily opened /proc files). */
 struct pagemig_probe {
 	pid_t pid;
@@ -37,11 +45,9 @@ struct pagemig_probe {
 	bool cached;
 	uintptr_t cached_window;
 	int cached_answer;
-	/* frame numbers to nodes (real_frame_nodes): a reference to the shared map */
-	struct pagemig_frame_map *frames;
+	/* frame numbers to nodes (real_frame_nodes) */
+	struct pagemig_frame_ref frames;
 	bool frames_unavailable; /* no map, or no privilege to see frames: do not try again */
-	bool frames_refreshed;	 /* the map was rebuilt once in this operation already */
-	size_t frames_hint;	 /* span of the last lookup */
 	uint64_t *frames_buf;	 /* pagemap entries, FRAME_READ_PAGES of them */
 };
 
@@ -58,6 +64,10 @@ void pagemig__frame_map_put(struct pagemig_frame_map *map);
 /* Node of frame pfn; -ENOENT outside every known block, -1 in a block of two nodes. hint
  * remembers the span of the last hit (start with 0). */
 int pagemig__frame_node(const struct pagemig_frame_map *map, uint64_t pfn, size_t *hint);
+/* Node of frame pfn through ref (which must hold a map): when the frame lies in no known block,
+ * the map is rebuilt once per operation (memory was added) and asked again. Returns the node,
+ * -ENOENT or -1 as pagemig__frame_node(). */
+int pagemig__frame_ref_node(struct pagemig_frame_ref *ref, uint64_t pfn);
 /* Unit tests: a map from {first block, number of blocks, node} rows (one block on two rows
  * with two nodes is ambiguous), block_pages pages per block. NULL when out of memory. */
 struct pagemig_frame_map *pagemig__frame_map_from(const uint64_t (*rows)[3], size_t n,

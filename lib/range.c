@@ -32,9 +32,7 @@ struct range_ctx {
 	int node;
 	int pagemap_fd;
 	int pfn_visible; /* -1 unknown, 0 no, 1 yes */
-	struct pagemig_frame_map *frames; /* NULL when sysfs lists no memory blocks */
-	size_t frames_hint;
-	bool frames_refreshed;
+	struct pagemig_frame_ref frames; /* map NULL when sysfs lists no memory blocks */
 	void **batch;
 	int *bnodes;
 	int *bstatus;
@@ -49,20 +47,8 @@ struct range_ctx {
 /* Node of a frame from the shared frame map (frames.c), -1 when it cannot be told. */
 static int pfn_node(struct range_ctx *c, uint64_t pfn)
 {
-	int node = pagemig__frame_node(c->frames, pfn, &c->frames_hint);
+	int node = pagemig__frame_ref_node(&c->frames, pfn);
 
-	if (node == -ENOENT && !c->frames_refreshed) {
-		/* memory added since the map was built: rebuild it once per operation */
-		struct pagemig_frame_map *fresh;
-
-		c->frames_refreshed = true;
-		if (pagemig__frame_map_get(&fresh, c->frames) == 0) {
-			pagemig__frame_map_put(c->frames);
-			c->frames = fresh;
-			c->frames_hint = 0;
-			node = pagemig__frame_node(c->frames, pfn, &c->frames_hint);
-		}
-	}
 	return node < 0 ? -1 : node;
 }
 
@@ -248,7 +234,7 @@ static int scan_range(struct range_ctx *c, uintptr_t start, uintptr_t end)
 			if (!(pm[i] & PM_PRESENT))
 				continue;
 			if (c->pfn_visible < 0 && got >= 0)
-				c->pfn_visible = pfn != 0 && c->frames;
+				c->pfn_visible = pfn != 0 && c->frames.map;
 			node = c->pfn_visible == 1 ? pfn_node(c, pfn) : -1;
 			if (node == c->node) {
 				c->already++;
@@ -302,8 +288,8 @@ static int ctx_open(struct range_ctx *c, pid_t pid, int node, const struct pagem
 	c->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (c->pagemap_fd < 0 && errno == ENOENT)
 		return -ESRCH;
-	if (pagemig__frame_map_get(&c->frames, NULL))
-		c->frames = NULL; /* every page is asked about */
+	if (pagemig__frame_map_get(&c->frames.map, NULL))
+		c->frames.map = NULL; /* every page is asked about */
 	return 0;
 }
 
@@ -321,7 +307,7 @@ static long ctx_close(struct range_ctx *c, int err)
 	c->rep.pid_reused |= c->guard.reused;
 	pagemig__guard_close(&c->guard);
 	pagemig__closep(&c->pagemap_fd);
-	pagemig__frame_map_put(c->frames);
+	pagemig__frame_map_put(c->frames.map);
 	free(c->batch);
 	free(c->bnodes);
 	free(c->bstatus);

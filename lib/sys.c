@@ -192,19 +192,7 @@ static int entry_node(struct pagemig_probe *probe, uint64_t entry)
 		return PAGEMIG_SENTINEL;
 	if (!pfn)
 		return -EPERM;
-	node = pagemig__frame_node(probe->frames, pfn, &probe->frames_hint);
-	if (node == -ENOENT && !probe->frames_refreshed) {
-		/* memory added since the map was built: rebuild it once per operation */
-		struct pagemig_frame_map *fresh;
-
-		probe->frames_refreshed = true;
-		if (pagemig__frame_map_get(&fresh, probe->frames) == 0) {
-			pagemig__frame_map_put(probe->frames);
-			probe->frames = fresh;
-			probe->frames_hint = 0;
-			node = pagemig__frame_node(probe->frames, pfn, &probe->frames_hint);
-		}
-	}
+	node = pagemig__frame_ref_node(&probe->frames, pfn);
 	return node < 0 ? PAGEMIG_SENTINEL : node;
 }
 
@@ -227,8 +215,8 @@ static int real_frame_nodes(void *ctx, struct pagemig_probe *probe, size_t count
 		if (!probe->frames_buf)
 			err = -ENOMEM;
 	}
-	if (!err && !probe->frames)
-		err = pagemig__frame_map_get(&probe->frames, NULL);
+	if (!err && !probe->frames.map)
+		err = pagemig__frame_map_get(&probe->frames.map, NULL);
 	for (size_t i = 0; !err && i < count;) {
 		uintptr_t a = (uintptr_t)pages[i] & ~(uintptr_t)(ps - 1);
 		size_t run = 1;
@@ -306,8 +294,8 @@ void pagemig__probe_close(struct pagemig_probe *probe)
 	pagemig__closep(&probe->pagemap_fd);
 	pagemig__closep(&probe->kpageflags_fd);
 	probe->pagemap_fd = probe->kpageflags_fd = -1;
-	pagemig__frame_map_put(probe->frames);
-	probe->frames = NULL;
+	pagemig__frame_map_put(probe->frames.map);
+	probe->frames = (struct pagemig_frame_ref){0};
 	free(probe->frames_buf);
 	probe->frames_buf = NULL;
 }
