@@ -29,7 +29,7 @@
 #define PAGEMIG_SAMPLER_NODE_UNKNOWN 0xffff
 
 /* Default capacities; the loader overrides them with bpf_map__set_max_entries() before load. */
-#define PAGEMIG_SAMPLER_DEF_PAGES 65536 /* (tgid, page, node, source) entries per interval */
+#define PAGEMIG_SAMPLER_DEF_PAGES 524288 /* (tgid, page, node, source) entries per interval */
 #define PAGEMIG_SAMPLER_DEF_ACCESS_RING                                          \
 	(8u << 20)		       /* access ring buffer bytes (power of 2): \
 					24.5 bytes per fault sample (batches of 16) */

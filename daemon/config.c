@@ -188,9 +188,9 @@ static const struct pagemig_config_key keys[] = {
 	 "fault, pmu, softdirty, numa_hint, oncpu, audit, audit_thp, or all",
 	 "The eBPF sources to load; pagemigd reports which ones the kernel accepted.", 0,
 	 IMPL(.sect = SECT_SAMPLER, .vt = V_SOURCES, CFG(sampler.sources))},
-	{"sampler", "max_pages", "65536", "number", "1024..4194304",
-	 "(process, page, node) entries pagemigd adds samples up in between two drains; samples "
-	 "of further entries are dropped (and counted).",
+	{"sampler", "max_pages", "524288", "number", "1024..4194304",
+	 "(process, page, node) entries pagemigd adds samples up in between two drains (2 GiB of "
+	 "4 KiB pages); samples of further entries are dropped (counted, and said once).",
 	 0,
 	 IMPL(.sect = SECT_SAMPLER, .vt = V_NUMBER, CFG(sampler.max_pages), .min = 1024,
 	      .max = 4194304)},

@@ -52,10 +52,18 @@ static const char *const audit_tp[AP__N] = {
  * process with nothing to move gains nothing from them.
  */
 #define REARM_MAX_BACKOFF 3
+/*
+ * A process with moves still pending in the executor is re-armed at most every 4th period: the
+ * daemon knows what to do with it, and the write faults of a big hot set (one per written page
+ * and re-arm) cost the workload and the daemon's sample processing more than news of it is
+ * worth while its last plan runs.
+ */
+#define REARM_BUSY_BACKOFF 2
 struct sampler_managed {
 	uint32_t tgid;
 	uint8_t backoff;
 	bool settled;
+	bool busy;
 	uint64_t last_rearm_ns;
 };
 
@@ -102,7 +110,9 @@ struct pagemig_sampler {
 	uint64_t last_drain_ns;
 	uint64_t last_rearm_ns;
 	bool softdirty_ok;
-	bool flush_warned; /* a failed flush was logged (once) */
+	bool flush_warned;	     /* a failed flush was logged (once) */
+	bool table_warned;	     /* a full page table was logged (once) */
+	uint64_t table_dropped_seen; /* stats.table_dropped at the last drain */
 
 	libbpf_print_fn_t old_print;
 };
@@ -1077,7 +1087,9 @@ static void rearm_due(struct pagemig_sampler *s, uint64_t now)
 {
 	for (size_t i = 0; i < s->nmanaged; i++) {
 		struct sampler_managed *m = &s->managed[i];
-		uint64_t period = (uint64_t)s->cfg.rearm_ms * NSEC_PER_MSEC << m->backoff;
+		unsigned int shift = m->busy && m->backoff < REARM_BUSY_BACKOFF ? REARM_BUSY_BACKOFF
+										: m->backoff;
+		uint64_t period = (uint64_t)s->cfg.rearm_ms * NSEC_PER_MSEC << shift;
 
 		if (!s->cfg.rearm_ms || now - m->last_rearm_ns >= period)
 			rearm_one(s, m, now);
@@ -1098,6 +1110,20 @@ int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled)
 	if (!settled)
 		m->backoff = 0;
 	m->settled = settled;
+	return 0;
+}
+
+int pagemig_sampler_busy(struct pagemig_sampler *s, pid_t tgid, bool busy)
+{
+	__u32 key = (__u32)tgid;
+	struct sampler_managed *m =
+		bsearch(&key, s->managed, s->nmanaged, sizeof(*s->managed), cmp_u32);
+
+	if (!m)
+		return -ENOENT;
+	if (m->busy && !busy && m->backoff < REARM_BUSY_BACKOFF)
+		m->last_rearm_ns = 0; /* its moves are done: hear of it at the next drain */
+	m->busy = busy;
 	return 0;
 }
 
@@ -1183,6 +1209,18 @@ static void drain_access(struct pagemig_sampler *s, double factor)
 		s->stats.flush_busy = st.flush_busy;
 	}
 	/* The ring was consumed by the caller: the table holds the whole interval. */
+	if (s->stats.table_dropped > s->table_dropped_seen && !s->table_warned) {
+		/* what is not sampled is not placed: the operator should hear of it */
+		s->table_warned = true;
+		pagemig_sampler_logf(
+			&s->cfg, LOG_NOTICE,
+			"%llu samples dropped in one interval: the managed processes "
+			"touched more than max_pages = %u pages; those are not seen "
+			"(raise max_pages, about 200 bytes per entry; said once)",
+			(unsigned long long)(s->stats.table_dropped - s->table_dropped_seen),
+			s->cfg.max_pages);
+	}
+	s->table_dropped_seen = s->stats.table_dropped;
 	pagemig_access_sort(s->table.v, s->table.n);
 	r = pagemig_decay_pages(prev, s->snapshot.n_pages, s->table.v, s->table.n, factor,
 				s->cfg.min_score, s->cfg.max_snapshot, next);

@@ -87,8 +87,8 @@ struct pagemig_sampler_config {
 	size_t sz;
 	unsigned int sources;	    /* PAGEMIG_SOURCE_BIT()s wanted; 0 = all */
 	unsigned int max_pages;	    /* (tgid, page, node, source) entries added up between two
-				       drains; samples of further entries are dropped (counted);
-				       0 = 65536 */
+				       drains; samples of further entries are dropped (counted,
+				       and logged once); 0 = 524288 */
 	unsigned int max_tgids;	    /* managed processes; 0 = 1024 */
 	unsigned int max_oncpu;	    /* (tgid, node) on-CPU entries; 0 = max_tgids * nodes */
 	unsigned int max_movers;    /* audited movers; 0 = 64 */
@@ -233,6 +233,13 @@ int pagemig_sampler_rearm(struct pagemig_sampler *s);
  * -ENOENT when tgid is not managed.
  */
 int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled);
+
+/*
+ * Say whether the daemon still has moves pending for tgid. A busy process is re-armed at most
+ * every 4th rearm period (its write faults would only confirm what is being done); once it is
+ * not busy any more it is re-armed at the next drain. -ENOENT when tgid is not managed.
+ */
+int pagemig_sampler_busy(struct pagemig_sampler *s, pid_t tgid, bool busy);
 
 /*
  * Drain into a new snapshot: the page samples of the interval (the fault samples each CPU has

@@ -58,8 +58,12 @@
 
 static bool verbose;
 
+static int table_notices; /* "samples dropped ... max_pages" said, counted by log_cb */
+
 static void log_cb(int level, const char *msg, void *ctx)
 {
+	if (level == LOG_NOTICE && strstr(msg, "max_pages = 1024"))
+		table_notices++;
 	if (verbose || level <= LOG_WARNING)
 		fprintf(stderr, "sampler: %s\n", msg);
 }
@@ -183,6 +187,18 @@ static uint64_t touch_other(void)
 		_exit(5);
 	touch(p, N_OTHER);
 	return 0;
+}
+
+/* Three times more pages than the smallest page table holds. */
+#define N_MANY 3072
+static uint64_t touch_many_pages(void)
+{
+	char *p = fresh(N_MANY);
+
+	if (!p)
+		_exit(5);
+	touch(p, N_MANY);
+	return (uint64_t)(uintptr_t)p;
 }
 
 static uint64_t cpu_ns(void)
@@ -320,6 +336,49 @@ static void test_fault_pages(void)
 		return;
 	CHECK_EQ(pagemig_sampler_sources(s)[PAGEMIG_SOURCE_FAULT].state, PAGEMIG_SOURCE_ACTIVE);
 	run_page_workload(s, PAGEMIG_SAMPLE_FAULT);
+	pagemig_sampler_free(s);
+}
+
+/*
+ * A process that touches more pages than max_pages: the table keeps max_pages of them, the rest
+ * are counted as dropped, and the operator is told once (not at every interval).
+ */
+static void test_table_full(void)
+{
+	struct pagemig_sampler_config c = {
+		.sz = sizeof(c),
+		.sources = PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_FAULT),
+		.max_pages = 1024,
+		.log = log_cb,
+	};
+	const struct pagemig_snapshot *snap = NULL;
+	struct pagemig_sampler_stats st;
+	struct pagemig_sampler *s = NULL;
+	struct child w;
+	size_t mine = 0;
+
+	CHECK_EQ(pagemig_sampler_new(&c, &s), 0);
+	if (!s)
+		return;
+	table_notices = 0;
+	for (int round = 0; round < 2; round++) {
+		CHECK_EQ(spawn(&w, touch_many_pages), 0);
+		CHECK_EQ(pagemig_sampler_manage(s, w.pid), 0);
+		child_go(&w);
+		child_result(&w);
+		CHECK_EQ(pagemig_sampler_drain(s, &snap), 0);
+		pagemig_sampler_stats(s, &st);
+		mine = 0;
+		for (size_t i = 0; i < snap->n_pages; i++)
+			mine += snap->pages[i].tgid == (uint32_t)w.pid;
+		printf("  round %d: %zu pages of the child in the snapshot, %llu samples dropped "
+		       "so far, notices %d\n",
+		       round, mine, (unsigned long long)st.table_dropped, table_notices);
+		CHECK(mine > 0 && mine <= 1024);
+		CHECK(st.table_dropped >= (uint64_t)(round + 1) * (N_MANY - 1024));
+		CHECK_EQ(table_notices, 1);
+		child_end(&w, NULL);
+	}
 	pagemig_sampler_free(s);
 }
 
@@ -546,8 +605,8 @@ out:
 int main(void)
 {
 	static const struct check_test tests[] = {
-		CHECK_TEST(test_sources), CHECK_TEST(test_fault_pages), CHECK_TEST(test_pmu_sw),
-		CHECK_TEST(test_oncpu),	  CHECK_TEST(test_audit),
+		CHECK_TEST(test_sources), CHECK_TEST(test_fault_pages), CHECK_TEST(test_table_full),
+		CHECK_TEST(test_pmu_sw),  CHECK_TEST(test_oncpu),	CHECK_TEST(test_audit),
 	};
 	struct pagemig_sampler_config c = {.sz = sizeof(c),
 					   .sources = PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_ONCPU)};
