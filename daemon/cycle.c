@@ -435,10 +435,6 @@ int pagemigd_cycle(struct pagemigd *d)
 	scan_processes(d);
 	t_scan = mono_ns();
 	if (d->sampler) {
-		/* the drain re-arms: it should know whose moves are still under way */
-		for (size_t i = 0; i < d->n_procs; i++)
-			pagemig_sampler_busy(d->sampler, d->procs[i].pid,
-					     executor_pending_for(d->exec, d->procs[i].pid));
 		err = pagemig_sampler_drain(d->sampler, &snap);
 		if (err)
 			log_errno(LOG_WARNING, err, "draining the sampler");

@@ -132,22 +132,6 @@ uint64_t executor_pending(const struct executor *e)
 	return e->n - e->pos;
 }
 
-/* The pending moves keep the plan's order by process (groups are only reordered inside). */
-bool executor_pending_for(const struct executor *e, pid_t tgid)
-{
-	size_t lo = e->pos, hi = e->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (e->moves[mid].tgid < tgid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < e->n && e->moves[lo].tgid == tgid;
-}
-
 uint64_t executor_pending_age_ms(const struct executor *e, uint64_t now_ms)
 {
 	return e->pos < e->n && now_ms > e->start_ms ? now_ms - e->start_ms : 0;

@@ -74,9 +74,6 @@ void executor_cancel(struct executor *e);
 /* Pending pages. */
 uint64_t executor_pending(const struct executor *e);
 
-/* Whether moves of process tgid are still pending. */
-bool executor_pending_for(const struct executor *e, pid_t tgid);
-
 /* Milliseconds since the pending work was submitted at now_ms (0 when nothing is pending). */
 uint64_t executor_pending_age_ms(const struct executor *e, uint64_t now_ms);
 

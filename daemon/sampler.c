@@ -52,18 +52,10 @@ static const char *const audit_tp[AP__N] = {
  * process with nothing to move gains nothing from them.
  */
 #define REARM_MAX_BACKOFF 3
-/*
- * A process with moves still pending in the executor is re-armed at most every 4th period: the
- * daemon knows what to do with it, and the write faults of a big hot set (one per written page
- * and re-arm) cost the workload and the daemon's sample processing more than news of it is
- * worth while its last plan runs.
- */
-#define REARM_BUSY_BACKOFF 2
 struct sampler_managed {
 	uint32_t tgid;
 	uint8_t backoff;
 	bool settled;
-	bool busy;
 	uint64_t last_rearm_ns;
 };
 
@@ -1087,9 +1079,7 @@ static void rearm_due(struct pagemig_sampler *s, uint64_t now)
 {
 	for (size_t i = 0; i < s->nmanaged; i++) {
 		struct sampler_managed *m = &s->managed[i];
-		unsigned int shift = m->busy && m->backoff < REARM_BUSY_BACKOFF ? REARM_BUSY_BACKOFF
-										: m->backoff;
-		uint64_t period = (uint64_t)s->cfg.rearm_ms * NSEC_PER_MSEC << shift;
+		uint64_t period = (uint64_t)s->cfg.rearm_ms * NSEC_PER_MSEC << m->backoff;
 
 		if (!s->cfg.rearm_ms || now - m->last_rearm_ns >= period)
 			rearm_one(s, m, now);
@@ -1110,20 +1100,6 @@ int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled)
 	if (!settled)
 		m->backoff = 0;
 	m->settled = settled;
-	return 0;
-}
-
-int pagemig_sampler_busy(struct pagemig_sampler *s, pid_t tgid, bool busy)
-{
-	__u32 key = (__u32)tgid;
-	struct sampler_managed *m =
-		bsearch(&key, s->managed, s->nmanaged, sizeof(*s->managed), cmp_u32);
-
-	if (!m)
-		return -ENOENT;
-	if (m->busy && !busy && m->backoff < REARM_BUSY_BACKOFF)
-		m->last_rearm_ns = 0; /* its moves are done: hear of it at the next drain */
-	m->busy = busy;
 	return 0;
 }
 

@@ -235,13 +235,6 @@ int pagemig_sampler_rearm(struct pagemig_sampler *s);
 int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled);
 
 /*
- * Say whether the daemon still has moves pending for tgid. A busy process is re-armed at most
- * every 4th rearm period (its write faults would only confirm what is being done); once it is
- * not busy any more it is re-armed at the next drain. -ENOENT when tgid is not managed.
- */
-int pagemig_sampler_busy(struct pagemig_sampler *s, pid_t tgid, bool busy);
-
-/*
  * Drain into a new snapshot: the page samples of the interval (the fault samples each CPU has
  * staged are flushed into the access ring first, then the ring is consumed) are added to the
  * previous scores decayed by 2^(-interval / half_life); on-CPU time and migrations by reason

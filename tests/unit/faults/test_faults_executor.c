@@ -231,34 +231,6 @@ static void test_plan_replaced_half_way(void **state)
 	check_history_adds_up();
 }
 
-/* Whose moves are pending: PID's until its last group ran, never another pid's. */
-static void test_pending_for(void **state)
-{
-	plan_pages(0, 3000, 1);
-	/* two more processes around PID in the plan, gone (lookup fails): dropped when reached */
-	moves[plan.n_moves++] = (struct pagemig_plan_move){
-		.tgid = PID - 1, .npages = 1, .page = 4096, .from = 0, .to = 1};
-	moves[plan.n_moves++] = (struct pagemig_plan_move){
-		.tgid = PID + 1, .npages = 1, .page = 4096, .from = 0, .to = 1};
-	assert_false(executor_pending_for(ex, PID));
-	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
-	assert_true(executor_pending_for(ex, PID - 1));
-	assert_true(executor_pending_for(ex, PID));
-	assert_true(executor_pending_for(ex, PID + 1));
-	assert_false(executor_pending_for(ex, PID + 2));
-	assert_true(executor_step(ex, 0) >= 0); /* PID - 1's group: dropped */
-	assert_false(executor_pending_for(ex, PID - 1));
-	assert_true(executor_pending_for(ex, PID));
-	while (executor_pending_for(ex, PID))
-		assert_true(executor_step(ex, 0) >= 0);
-	assert_int_equal(on_node(1), 3000);
-	assert_true(executor_pending_for(ex, PID + 1));
-	run_all();
-	assert_false(executor_pending_for(ex, PID + 1));
-	executor_cancel(ex);
-	assert_false(executor_pending_for(ex, PID));
-}
-
 /* Many cycles with whole calls failing at random, exits and reuses: the counters match the
  * pages that really changed node, and the history adds up. */
 static void test_random_cycles(void **state)
@@ -331,7 +303,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pid_reused_mid_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_node_fills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_replaced_half_way, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pending_for, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_cycles, setup, teardown),
 	};
 
