@@ -120,28 +120,9 @@ struct sample {
 /* The daemon's fds that hd_fd_kinds() counts as "others", with what they point to. */
 static void print_other_fds(pid_t pid)
 {
-	char path[64], fdpath[384], link[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
+	int pidfds, transient, others;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	if (!(d = opendir(path)))
-		return;
-	while ((de = readdir(d))) {
-		ssize_t n;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
-		n = readlink(fdpath, link, sizeof(link) - 1);
-		if (n < 0)
-			continue;
-		link[n] = 0;
-		if (strcmp(link, "anon_inode:[pidfd]") && strncmp(link, "/proc/", 6) &&
-		    strncmp(link, "/sys/", 5))
-			printf("    fd %s -> %s\n", de->d_name, link);
-	}
-	closedir(d);
+	hd_fd_kinds(pid, &pidfds, &transient, &others, stdout);
 }
 
 static bool take_sample(struct hd *h, double t0, struct sample *s)
@@ -151,7 +132,7 @@ static bool take_sample(struct hd *h, double t0, struct sample *s)
 
 	s->t = hd_now() - t0;
 	/* first: the connections of the previous sample are closed on the daemon's side by now */
-	hd_fd_kinds(h->pid, &s->pidfds, &s->transient, &s->others);
+	hd_fd_kinds(h->pid, &s->pidfds, &s->transient, &s->others, NULL);
 	s->fds = s->pidfds + s->transient + s->others;
 	s->rss_kib = hd_rss_kib(h->pid);
 	if (hd_request(h->sock, "{\"version\":1,\"command\":\"status\"}", &st) ||

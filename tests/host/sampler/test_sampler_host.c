@@ -169,23 +169,25 @@ static void touch(char *p, size_t npages)
 		((volatile char *)p)[i * PAGE] = 1;
 }
 
-static uint64_t touch_n_pages(void)
+/* In the child: map n fresh pages, touch each once; their address. */
+static uint64_t touch_fresh(size_t n)
 {
-	char *p = fresh(N_PAGES);
+	char *p = fresh(n);
 
 	if (!p)
 		_exit(5);
-	touch(p, N_PAGES);
+	touch(p, n);
 	return (uint64_t)(uintptr_t)p;
+}
+
+static uint64_t touch_n_pages(void)
+{
+	return touch_fresh(N_PAGES);
 }
 
 static uint64_t touch_other(void)
 {
-	char *p = fresh(N_OTHER);
-
-	if (!p)
-		_exit(5);
-	touch(p, N_OTHER);
+	touch_fresh(N_OTHER);
 	return 0;
 }
 
@@ -193,12 +195,7 @@ static uint64_t touch_other(void)
 #define N_MANY 3072
 static uint64_t touch_many_pages(void)
 {
-	char *p = fresh(N_MANY);
-
-	if (!p)
-		_exit(5);
-	touch(p, N_MANY);
-	return (uint64_t)(uintptr_t)p;
+	return touch_fresh(N_MANY);
 }
 
 static uint64_t cpu_ns(void)

@@ -318,8 +318,9 @@ static inline int hd_fd_count(pid_t pid)
 
 /* The open descriptors of pid by kind, in one pass over /proc/PID/fd: pidfds (one per process
  * the daemon manages), transient ones (files under /proc and /sys it is reading right now), and
- * the others (its sockets, epoll, timers, BPF objects: constant while it runs). -1 on error. */
-static inline int hd_fd_kinds(pid_t pid, int *pidfds, int *transient, int *others)
+ * the others (its sockets, epoll, timers, BPF objects: constant while it runs). With list set,
+ * each of the others is also printed there with what it points to. -1 on error. */
+static inline int hd_fd_kinds(pid_t pid, int *pidfds, int *transient, int *others, FILE *list)
 {
 	char path[64], link[PATH_MAX];
 	struct dirent *de;
@@ -345,8 +346,11 @@ static inline int hd_fd_kinds(pid_t pid, int *pidfds, int *transient, int *other
 			++*pidfds;
 		else if (!strncmp(link, "/proc/", 6) || !strncmp(link, "/sys/", 5))
 			++*transient;
-		else
+		else {
 			++*others;
+			if (list)
+				fprintf(list, "    fd %s -> %s\n", de->d_name, link);
+		}
 	}
 	closedir(d);
 	return 0;
