@@ -290,7 +290,8 @@ static const struct pagemig_config_key keys[] = {
 	      .off = offsetof(struct pagemig_config, watermark_node_pct), .width = sizeof(double),
 	      .flags = K_FAMILY, .dmin = 0, .dmax = 90)},
 	{"migrate", "cooldown", "1m", "duration", "0..24h",
-	 "A page pagemigd moved is left where it is for this long.", 0,
+	 "A page pagemigd moved is left where it is for this long; so is a page the kernel refused "
+	 "to move for a lasting reason (another process maps it, it cannot be migrated).", 0,
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_DURATION, CFG(cooldown_ms), .res_us = 1000, .min = 0,
 	      .max = 24 * MS_PER_H)},
 	{"migrate", "pingpong_intervals", "4", "number", "0 (off), or 1..1000",

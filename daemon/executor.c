@@ -212,6 +212,27 @@ static void size_batch(struct executor *e, size_t n, uint64_t ns, unsigned int s
 	e->batch = fit < 1 ? 1 : fit > GROUP_MAX ? GROUP_MAX : (size_t)fit;
 }
 
+/*
+ * Whether the kernel's refusal of a page will most likely hold at the next plan: the page is
+ * mapped by other processes, cannot be migrated at all, is gone, or backed out for a reason
+ * the library's retries did not clear. Asking again every interval would only repeat the
+ * refusal, and keep the process from ever counting as settled.
+ */
+static bool refusal_lasts(const struct pagemig_class *c)
+{
+	switch (c->outcome) {
+	case PAGEMIG_OUT_SHARED:
+	case PAGEMIG_OUT_NOT_MAPPED:
+	case PAGEMIG_OUT_NOT_PRESENT:
+	case PAGEMIG_OUT_IO:
+		return true;
+	case PAGEMIG_OUT_MIGRATE_FAILED:
+		return !c->transient;
+	default:
+		return false;
+	}
+}
+
 /* Run the next pages of one group: at most e->batch of them. */
 static void run_group(struct executor *e, unsigned int slice_ms)
 {
@@ -299,6 +320,10 @@ static void run_group(struct executor *e, unsigned int slice_ms)
 			d->failed++;
 			e->counters.by_outcome[c->outcome]++;
 			e->counters.by_step[c->step]++;
+			if (refusal_lasts(c))
+				pagemig_policy_history_refused(e->history, first->tgid,
+							       (uint64_t)(uintptr_t)e->pages[i],
+							       first->to, mono_ms());
 		}
 	}
 	if (d->failed)

@@ -145,6 +145,7 @@ const char *pagemig_policy_skip_name(enum pagemig_policy_skip s)
 		[PAGEMIG_SKIP_WATERMARK] = "watermark",
 		[PAGEMIG_SKIP_NOT_ALLOWED] = "not_allowed",
 		[PAGEMIG_SKIP_OTHER_MOVER] = "other_mover",
+		[PAGEMIG_SKIP_REFUSED] = "refused",
 	};
 
 	return (unsigned int)s < PAGEMIG_SKIP__COUNT ? names[s] : "?";
@@ -480,6 +481,12 @@ static int guard_page(struct ctx *c, const struct proc_params *pp, struct hist_r
 			return PAGEMIG_SKIP_PINGPONG;
 		s->flags &= (uint8_t)~HIST_STATE; /* thawed */
 		break;
+	case HIST_REFUSED:
+		/* the same move again: the reason it was refused (another process maps the
+		 * page, say) most likely still holds */
+		if (now < s->t_ms + c->cooldown && to == s->to)
+			return PAGEMIG_SKIP_REFUSED;
+		break;
 	case HIST_OTHER:
 		if (now < s->t_ms + c->cooldown)
 			return PAGEMIG_SKIP_OTHER_MOVER;
@@ -660,6 +667,9 @@ static bool still_matters(const struct ctx *c, const struct hist_rec *r)
 		break;
 	case HIST_FROZEN:
 		hold = c->freeze;
+		break;
+	case HIST_REFUSED:
+		hold = c->cooldown;
 		break;
 	default:
 		return false;

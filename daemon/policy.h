@@ -51,6 +51,8 @@
  *   ping-pong    the move would take the page back where pagemig moved it from, within
  *                pingpong_intervals intervals of that move: the page is frozen and counted;
  *   cooldown     pagemig moved the page less than cooldown_ms ago;
+ *   refused      the kernel refused the same move less than cooldown_ms ago, for a reason that
+ *                lasts (see pagemig_policy_history_refused());
  *   then, hottest first (urgent demotions first, coldest first; whole-process requests last,
  *   largest first; ties by target node, tgid, address):
  *   rate         the interval's byte budget (rate_bytes_per_s x interval_ms) is spent;
@@ -177,6 +179,12 @@ void pagemig_policy_history_free(struct pagemig_policy_history *h);
  * completed. h NULL is fine. */
 void pagemig_policy_history_moved(struct pagemig_policy_history *h, pid_t tgid, uint64_t page,
 				  int from, int to, uint64_t now_ms);
+/* The kernel refused to move page of tgid to `to` for a reason that lasts (the page is mapped by
+ * other processes, not migratable, not present): the page is not planned again for cooldown_ms
+ * (PAGEMIG_SKIP_REFUSED), so one such page does not come back in every plan. now_ms as for
+ * pagemig_policy_history_moved(). h NULL is fine. */
+void pagemig_policy_history_refused(struct pagemig_policy_history *h, pid_t tgid, uint64_t page,
+				    int to, uint64_t now_ms);
 /* Forget a process (it exited): call it before a new process can be planned under the same
  * tgid, or the new one inherits the old one's cooldowns. h NULL is fine. */
 void pagemig_policy_history_forget(struct pagemig_policy_history *h, pid_t tgid);
@@ -227,6 +235,7 @@ enum pagemig_policy_skip {
 	PAGEMIG_SKIP_WATERMARK,	   /* target node below its free-memory watermark */
 	PAGEMIG_SKIP_NOT_ALLOWED,  /* target outside mems_allowed or the memory policy */
 	PAGEMIG_SKIP_OTHER_MOVER,  /* another mover (e.g. NUMA balancing) moved it: left alone */
+	PAGEMIG_SKIP_REFUSED,	   /* the kernel refused to move it lately (shared, not migratable) */
 	PAGEMIG_SKIP__COUNT
 };
 

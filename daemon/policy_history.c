@@ -235,6 +235,32 @@ static int8_t node8(int node)
 	return node >= 0 && node < PAGEMIG_TOPO_MAX_NODES ? (int8_t)node : -1;
 }
 
+/* Append a reported event to p's pending list; false when the bound or memory refuse it. */
+static bool pend_push(struct pagemig_policy_history *h, struct hist_proc *p,
+		      const struct hist_rec *r)
+{
+	if (h->n_pend >= h->max) {
+		h->evicted++;
+		return false;
+	}
+	if (p->n_pend == p->cap_pend) {
+		size_t cap = p->cap_pend ? p->cap_pend * 2 : 64;
+		struct hist_rec *n = realloc(p->pend, cap * sizeof(*n));
+
+		if (!n) {
+			h->evicted++;
+			return false;
+		}
+		p->pend = n;
+		p->cap_pend = cap;
+	}
+	p->pend[p->n_pend] = *r;
+	p->pend[p->n_pend].seq = (uint32_t)p->n_pend;
+	p->n_pend++;
+	h->n_pend++;
+	return true;
+}
+
 void pagemig_policy_history_moved(struct pagemig_policy_history *h, pid_t tgid, uint64_t page,
 				  int from, int to, uint64_t now_ms)
 {
@@ -252,32 +278,36 @@ void pagemig_policy_history_moved(struct pagemig_policy_history *h, pid_t tgid, 
 		p->whole_t = now_ms;
 		return;
 	}
-	if (h->n_pend >= h->max) {
-		h->evicted++;
-		return;
-	}
-	if (p->n_pend == p->cap_pend) {
-		size_t cap = p->cap_pend ? p->cap_pend * 2 : 64;
-		struct hist_rec *r = realloc(p->pend, cap * sizeof(*r));
+	pend_push(h, p,
+		  &(struct hist_rec){
+			  .page = page,
+			  .t_ms = now_ms,
+			  .seen = node8(to),
+			  .from = node8(from),
+			  .to = node8(to),
+			  .flags = HIST_MOVED,
+		  });
+}
 
-		if (!r) {
-			h->evicted++;
-			return;
-		}
-		p->pend = r;
-		p->cap_pend = cap;
-	}
-	p->pend[p->n_pend] = (struct hist_rec){
-		.page = page,
-		.t_ms = now_ms,
-		.seen = node8(to),
-		.from = node8(from),
-		.to = node8(to),
-		.flags = HIST_MOVED,
-		.seq = (uint32_t)p->n_pend,
-	};
-	p->n_pend++;
-	h->n_pend++;
+void pagemig_policy_history_refused(struct pagemig_policy_history *h, pid_t tgid, uint64_t page,
+				    int to, uint64_t now_ms)
+{
+	struct hist_proc *p;
+
+	if (!h || tgid <= 0 || page == PAGEMIG_PLAN_WHOLE_PROCESS)
+		return;
+	p = policy_hist_proc(h, (uint32_t)tgid, true);
+	if (!p)
+		return; /* unremembered: it is planned again, and refused again */
+	pend_push(h, p,
+		  &(struct hist_rec){
+			  .page = page,
+			  .t_ms = now_ms,
+			  .seen = -1,
+			  .from = -1,
+			  .to = node8(to),
+			  .flags = HIST_REFUSED,
+		  });
 }
 
 void pagemig_policy_history_forget(struct pagemig_policy_history *h, pid_t tgid)

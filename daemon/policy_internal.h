@@ -18,10 +18,11 @@ enum hist_state {
 	HIST_MOVED,    /* pagemig moved it from -> to at t_ms */
 	HIST_OTHER,    /* another mover moved it from -> to, seen at t_ms */
 	HIST_FROZEN,   /* it ping-ponged; frozen since t_ms */
+	HIST_REFUSED,  /* the kernel refused to move it to `to` for a lasting reason at t_ms */
 };
 
-#define HIST_STATE     0x03
-#define HIST_BALANCING 0x04 /* HIST_OTHER while kernel NUMA balancing was on: never undone */
+#define HIST_STATE     0x07
+#define HIST_BALANCING 0x08 /* HIST_OTHER while kernel NUMA balancing was on: never undone */
 
 /* One page of one process. 24 bytes. */
 struct hist_rec {
@@ -29,7 +30,7 @@ struct hist_rec {
 	uint64_t t_ms;
 	int8_t seen;   /* node it was last seen on, -1 unknown */
 	int8_t from;   /* HIST_MOVED / HIST_OTHER / HIST_FROZEN: the move's source */
-	int8_t to;     /* and target */
+	int8_t to;     /* and target (HIST_REFUSED: the target refused) */
 	uint8_t flags; /* HIST_STATE | HIST_BALANCING */
 	uint32_t seq;  /* pending moves: order of the calls */
 };
@@ -113,6 +114,13 @@ static inline void policy_hist_merge_take(struct hist_merge *m, struct hist_rec 
 	for (; m->pi < p->n_pend && p->pend[m->pi].page == page; m->pi++) {
 		const struct hist_rec *q = &p->pend[m->pi];
 
+		if ((q->flags & HIST_STATE) == HIST_REFUSED) {
+			/* it stayed where it was: only the refusal is news */
+			r->to = q->to;
+			r->t_ms = q->t_ms;
+			r->flags = HIST_REFUSED;
+			continue;
+		}
 		r->from = q->from;
 		r->to = q->to;
 		r->seen = q->to;

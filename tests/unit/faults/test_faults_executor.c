@@ -211,6 +211,30 @@ static void test_target_node_fills(void **state)
 	check_history_adds_up();
 }
 
+/* Pages the kernel refuses for a lasting reason (another process maps them) are reported to the
+ * history as refused, so the next plans leave them alone; pages still busy after the retries
+ * are not: they may well move next time. */
+static void test_lasting_refusals_remembered(void **state)
+{
+	const struct exec_counters *c = executor_counters(ex);
+	struct pagemig_policy_history_stats st;
+
+	for (size_t i = 0; i < 10; i++)
+		fk.page[i].shared = true;
+	for (size_t i = 10; i < 15; i++)
+		fk.page[i].busy = 1000;
+	plan_pages(0, 100, 1);
+	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
+	run_all();
+	assert_int_equal(c->pages_moved, 85);
+	assert_int_equal(c->by_outcome[PAGEMIG_OUT_SHARED], 10);
+	assert_int_equal(c->by_outcome[PAGEMIG_OUT_BUSY], 5);
+	/* 85 moves and 10 refusals wait for the next plan; the busy pages left no record */
+	pagemig_policy_history_stats(hist, &st);
+	assert_int_equal(st.pages, 95);
+	check_history_adds_up();
+}
+
 /* A new plan replaces pending work half-way (the next cycle): nothing counted twice. */
 static void test_plan_replaced_half_way(void **state)
 {
@@ -302,6 +326,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pid_reused_mid_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_node_fills, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lasting_refusals_remembered, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_plan_replaced_half_way, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_cycles, setup, teardown),
 	};

@@ -44,6 +44,53 @@ static void test_cooldown(void **state)
 	fx_fini(&f);
 }
 
+/* A page the kernel refused (another process maps it) is not planned again for the cooldown,
+ * while the process's other pages still are; the same page to another node is asked for. */
+static void test_refused(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 3, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_page(&f, p, fx_addr(1), 1, 5, 0); /* the shared page */
+	fx_page(&f, p, fx_addr(2), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 2);
+	/* the executor: page 2 moved, page 1 refused */
+	pagemig_policy_history_moved(f.h, 100, fx_addr(2), 0, 1, f.now);
+	fx_set_where(&f, p, fx_addr(2), 1);
+	pagemig_policy_history_refused(f.h, 100, fx_addr(1), 1, f.now);
+
+	fx_tick(&f, 1000);
+	fx_page(&f, p, fx_addr(3), 1, 5, 0); /* a new page: still planned */
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(f.plan.moves[0].page, fx_addr(3));
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_REFUSED], 1);
+	assert_string_equal(pagemig_policy_skip_name(PAGEMIG_SKIP_REFUSED), "refused");
+	fx_execute(&f);
+
+	/* wanted on node 2 now: a different move, asked for */
+	fx_tick(&f, 1000);
+	fx_retouch(&f, p, fx_addr(1), 2, 50);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_non_null(fx_move(&f, 100, fx_addr(1)));
+	assert_int_equal(fx_move(&f, 100, fx_addr(1))->to, 2);
+	pagemig_policy_history_refused(f.h, 100, fx_addr(1), 2, f.now);
+
+	fx_tick(&f, 9999); /* 9.999 s after the second refusal */
+	assert_int_equal(fx_plan(&f), 0);
+	assert_null(fx_move(&f, 100, fx_addr(1)));
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_REFUSED], 1);
+
+	fx_tick(&f, 1); /* the cooldown (10 s) is over: asked again */
+	assert_int_equal(fx_plan(&f), 0);
+	assert_non_null(fx_move(&f, 100, fx_addr(1)));
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_REFUSED], 0);
+	fx_fini(&f);
+}
+
 /* A page alternately hot on two nodes is moved once, then frozen (and counted) for freeze_ms. */
 static void test_pingpong(void **state)
 {
@@ -355,6 +402,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cooldown),
+		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_pingpong),
 		cmocka_unit_test(test_phase_change_not_pingpong),
 		cmocka_unit_test(test_shared_late_return_is_pingpong),
