@@ -487,6 +487,7 @@ static int cmd_status(void *ctx, const struct control_peer *peer, struct json_ob
 	add_u64(o, "interval_ms", d->cfg.interval_ms);
 	add_u64(o, "cycles", d->cycles);
 	add_double(o, "last_cycle_ms", (double)d->last_cycle_ns / 1e6);
+	add_u64(o, "plans_skipped", d->plans_skipped);
 	for (int n = 0; n <= d->topo.max_node; n++)
 		if (d->topo.node[n].present)
 			json_object_array_add(nodes, node_json(d, n));
@@ -569,6 +570,7 @@ static struct json_object *managed_json(const struct pagemigd *d, const struct m
 	add_str(o, "policy", r ? r->name : NULL);
 	add_str(o, "policy_type", r ? pagemig_policy_type_name(r->type) : NULL);
 	add_node(o, "home_node", m->home_node);
+	add_bool(o, "settled", m->settled_home >= 0 && m->settled_home == m->home_node);
 	add_u64(o, "rss_bytes", m->rss_pages * page_size());
 	if (details) {
 		add_u64(o, "sampled_pages", m->pages_known);

@@ -308,11 +308,11 @@ static void query_residence(struct pagemigd *d, struct managed *m,
 	}
 }
 
-/* Local-access share and home node of a process from its snapshot entries and residence. */
+/* Local-access share of a process from its snapshot entries and their residence. */
 static void summarise(struct managed *m, const struct pagemig_page_score *pages, size_t n,
-		      const int16_t *res, const struct pagemig_oncpu_score *oncpu, size_t n_oncpu)
+		      const int16_t *res)
 {
-	double local = 0, total = 0, best = -1;
+	double local = 0, total = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (res[i] < 0 || pages[i].node == PAGEMIG_SAMPLER_NODE_UNKNOWN)
@@ -322,25 +322,60 @@ static void summarise(struct managed *m, const struct pagemig_page_score *pages,
 			local += pages[i].score;
 	}
 	m->local_share = total > 0 ? local / total : -1;
-	m->home_node = -1;
+}
+
+/* Where a process ran most, from its on-CPU entries; -1 unknown. */
+static int home_node(const struct pagemig_oncpu_score *oncpu, size_t n_oncpu)
+{
+	double best = -1;
+	int home = -1;
+
 	for (size_t i = 0; i < n_oncpu; i++)
 		if (oncpu[i].score > best) {
 			best = oncpu[i].score;
-			m->home_node = (int)oncpu[i].node;
+			home = (int)oncpu[i].node;
 		}
+	return home;
 }
 
-/* Build the policy input: one entry per managed process with its slice of the snapshot. */
+/*
+ * Whether m is planned this cycle. Not when it had settled (its last plan had nothing for it
+ * and it runs where it ran), that plan deferred no candidate (cooldown, rate limit, watermark)
+ * and nothing of it was sampled since: its entries only decayed, and asking the kernel where
+ * each of its pages is - most of a cycle's work for a big settled process - would give the same
+ * plan, but for guards that expired meanwhile (a refusal, a freeze, another mover's move).
+ * Those are looked at again with its next samples, at the latest 8 rearm periods later.
+ * Policies other than locality are planned every cycle: free memory alone makes tiering demote.
+ */
+static bool needs_plan(const struct pagemigd *d, const struct managed *m,
+		       const struct pagemig_page_score *pages, size_t n)
+{
+	if (!d->sampler || m->settled_home < 0 || m->home_node != m->settled_home || m->deferred ||
+	    d->cfg.rules[m->rule].type != PAGEMIG_POLICY_LOCALITY)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (pages[i].events)
+			return true;
+	return false;
+}
+
+/* Build the policy input: one entry per managed process that needs a plan, with its slice of
+ * the snapshot and where those pages are. */
 static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap)
 {
-	size_t p = 0, o = 0;
+	size_t p = 0, o = 0, k = 0;
 	double local = 0, total = 0;
 	struct pagemig_policy_proc *pin = realloc(d->pin, (d->n_procs + 1) * sizeof(*pin));
+	size_t *pin_proc;
 	int err;
 
 	if (!pin)
 		return -ENOMEM;
 	d->pin = pin;
+	pin_proc = realloc(d->pin_proc, (d->n_procs + 1) * sizeof(*pin_proc));
+	if (!pin_proc)
+		return -ENOMEM;
+	d->pin_proc = pin_proc;
 	err = grow_resident(d, snap ? snap->n_pages + 1 : 1);
 	if (err)
 		return err;
@@ -359,26 +394,33 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap)
 		o0 = o;
 		while (snap && o < snap->n_oncpu && snap->oncpu[o].tgid == (uint32_t)m->pid)
 			o++;
-		pin[i] = (struct pagemig_policy_proc){
-			.tgid = m->pid,
-			.rule = m->rule,
-			.mems_allowed = m->mems_allowed,
-			.policy_nodes = m->policy_nodes,
-			.rss_pages = m->rss_pages,
-			.pages = snap ? snap->pages + p0 : NULL,
-			.n_pages = p - p0,
-			.resident = d->resident + p0,
-			.oncpu = snap ? snap->oncpu + o0 : NULL,
-			.n_oncpu = o - o0,
-		};
-		query_residence(d, m, pin[i].pages, pin[i].n_pages, d->resident + p0);
-		summarise(m, pin[i].pages, pin[i].n_pages, pin[i].resident, pin[i].oncpu,
-			  pin[i].n_oncpu);
+		m->home_node = snap ? home_node(snap->oncpu + o0, o - o0) : -1;
+		m->replanned = needs_plan(d, m, snap ? snap->pages + p0 : NULL, p - p0);
+		if (m->replanned) {
+			pin[k] = (struct pagemig_policy_proc){
+				.tgid = m->pid,
+				.rule = m->rule,
+				.mems_allowed = m->mems_allowed,
+				.policy_nodes = m->policy_nodes,
+				.rss_pages = m->rss_pages,
+				.pages = snap ? snap->pages + p0 : NULL,
+				.n_pages = p - p0,
+				.resident = d->resident + p0,
+				.oncpu = snap ? snap->oncpu + o0 : NULL,
+				.n_oncpu = o - o0,
+			};
+			query_residence(d, m, pin[k].pages, pin[k].n_pages, d->resident + p0);
+			summarise(m, pin[k].pages, pin[k].n_pages, pin[k].resident);
+			pin_proc[k++] = i;
+		}
+		else
+			d->plans_skipped++; /* local share, residence counts: as last seen */
 		if (m->local_share >= 0) {
 			local += m->local_share * (double)m->pages_known;
 			total += (double)m->pages_known;
 		}
 	}
+	d->n_pin = k;
 	d->local_share = total > 0 ? local / total : -1;
 	return 0;
 }
@@ -411,6 +453,8 @@ static void settle_processes(struct pagemigd *d)
 		if (m)
 			m->planned = true;
 	}
+	for (size_t k = 0; k < d->plan.n_procs && k < d->n_pin; k++)
+		d->procs[d->pin_proc[k]].deferred = d->plan.procs[k].deferred;
 	for (size_t i = 0; i < d->n_procs; i++) {
 		struct managed *m = &d->procs[i];
 		bool quiet = !m->planned && m->local_share >= 0 && m->home_node >= 0;
@@ -461,7 +505,7 @@ int pagemigd_cycle(struct pagemigd *d)
 		.topo = &d->topo,
 		.cfg = &pc,
 		.procs = d->pin,
-		.n_procs = d->n_procs,
+		.n_procs = d->n_pin,
 		.history = d->history,
 		.now_ms = mono_ms(),
 		.interval_ms = d->cfg.interval_ms,

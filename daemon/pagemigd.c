@@ -348,6 +348,7 @@ static void teardown(struct pagemigd *d)
 	pagemig_plan_free(&d->plan);
 	free(d->procs);
 	free(d->pin);
+	free(d->pin_proc);
 	free(d->resident);
 	pagemig_config_free(&d->cfg);
 	if (d->watchdogfd >= 0)

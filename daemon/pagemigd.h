@@ -34,6 +34,8 @@ struct managed {
 	int home_node;		 /* where it ran most (-1 unknown) */
 	int settled_home;	 /* home_node when the last plan had nothing for it, else -2 */
 	bool planned;		 /* the latest plan has moves for it */
+	uint64_t deferred;	 /* candidates its latest plan deferred (cooldown, rate, watermark) */
+	bool replanned;		 /* this cycle planned it (else: settled, nothing new sampled) */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };
@@ -60,10 +62,13 @@ struct pagemigd {
 	size_t n_procs, cap_procs;
 	/* the cycle */
 	struct pagemig_plan plan;
-	struct pagemig_policy_proc *pin;   /* policy input, one per managed process */
+	struct pagemig_policy_proc *pin;   /* policy input, one per process planned this cycle */
+	size_t *pin_proc;		   /* index in procs[] of each pin[] entry */
+	size_t n_pin;
 	int16_t *resident;		   /* residence of each snapshot entry */
 	size_t cap_resident;
 	uint64_t cycles;
+	uint64_t plans_skipped; /* processes not planned in a cycle: settled, nothing new sampled */
 	uint64_t last_cycle_ns;
 	uint64_t start_ms;
 	bool paused;

@@ -383,6 +383,9 @@ static void count_skip(struct ctx *c, size_t proc, int skip)
 {
 	c->plan->skipped[skip]++;
 	c->plan->procs[proc].skipped++;
+	if (skip == PAGEMIG_SKIP_COOLDOWN || skip == PAGEMIG_SKIP_RATE ||
+	    skip == PAGEMIG_SKIP_WATERMARK)
+		c->plan->procs[proc].deferred++;
 }
 
 /* locality: hot pages to their top accessing node; shared ones stay; no node data: home. */

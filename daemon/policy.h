@@ -276,6 +276,8 @@ struct pagemig_plan_proc {
 	uint64_t shared;      /* hot pages without a node holding min_share of their score */
 	uint64_t planned;     /* pages planned to move this interval */
 	uint64_t skipped;     /* candidate moves not planned this interval */
+	uint64_t deferred;    /* of those, skipped for cooldown, rate or watermark: a later plan
+				 may take them with no new sample */
 	uint64_t frozen;      /* pages frozen for ping-pong since the history knows the process */
 	uint64_t other_moved; /* pages other movers moved since the history knows the process */
 };

@@ -31,6 +31,7 @@ static void test_cooldown(void **state)
 	assert_int_equal(f.plan.n_moves, 0);
 	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_COOLDOWN], 1);
 	assert_int_equal(f.plan.procs[0].skipped, 1);
+	assert_int_equal(f.plan.procs[0].deferred, 1); /* a later plan takes it */
 
 	fx_tick(&f, 8999); /* 9.999 s after the move */
 	assert_int_equal(fx_plan(&f), 0);
@@ -68,6 +69,8 @@ static void test_refused(void **state)
 	assert_int_equal(f.plan.n_moves, 1);
 	assert_int_equal(f.plan.moves[0].page, fx_addr(3));
 	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_REFUSED], 1);
+	assert_int_equal(f.plan.procs[0].skipped, 1);
+	assert_int_equal(f.plan.procs[0].deferred, 0); /* not waiting for a budget or a cooldown */
 	assert_string_equal(pagemig_policy_skip_name(PAGEMIG_SKIP_REFUSED), "refused");
 	fx_execute(&f);
 
