@@ -290,8 +290,7 @@ static const struct pagemig_config_key keys[] = {
 	      .off = offsetof(struct pagemig_config, watermark_node_pct), .width = sizeof(double),
 	      .flags = K_FAMILY, .dmin = 0, .dmax = 90)},
 	{"migrate", "cooldown", "1m", "duration", "0..24h",
-	 "A page pagemigd moved is left where it is for this long; so is a page the kernel refused "
-	 "to move for a lasting reason (another process maps it, it cannot be migrated).", 0,
+	 "A page pagemigd moved is left where it is for this long.", 0,
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_DURATION, CFG(cooldown_ms), .res_us = 1000, .min = 0,
 	      .max = 24 * MS_PER_H)},
 	{"migrate", "pingpong_intervals", "4", "number", "0 (off), or 1..1000",
@@ -303,7 +302,10 @@ static const struct pagemig_config_key keys[] = {
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_NUMBER, CFG(pingpong_intervals), .flags = K_ZERO,
 	      .min = 1, .max = 1000, .special = "0: no ping-pong detection")},
 	{"migrate", "freeze", "5m", "duration", "1s..24h",
-	 "A page frozen for ping-ponging is left alone this long.", 0,
+	 "A page frozen for ping-ponging is left alone this long; so is a page the kernel refused "
+	 "to move for a lasting reason (another process maps it, it cannot be migrated), as far "
+	 "as the same move goes.",
+	 0,
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_DURATION, CFG(freeze_ms), .res_us = 1000, .min = 1000,
 	      .max = 24 * MS_PER_H)},
 	{"migrate", "min_rss", "32MiB", "size", "0..1024TiB",

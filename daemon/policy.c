@@ -487,7 +487,7 @@ static int guard_page(struct ctx *c, const struct proc_params *pp, struct hist_r
 	case HIST_REFUSED:
 		/* the same move again: the reason it was refused (another process maps the
 		 * page, say) most likely still holds */
-		if (now < s->t_ms + c->cooldown && to == s->to)
+		if (now < s->t_ms + c->freeze && to == s->to)
 			return PAGEMIG_SKIP_REFUSED;
 		break;
 	case HIST_OTHER:
@@ -672,7 +672,7 @@ static bool still_matters(const struct ctx *c, const struct hist_rec *r)
 		hold = c->freeze;
 		break;
 	case HIST_REFUSED:
-		hold = c->cooldown;
+		hold = c->freeze;
 		break;
 	default:
 		return false;

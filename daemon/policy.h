@@ -51,7 +51,7 @@
  *   ping-pong    the move would take the page back where pagemig moved it from, within
  *                pingpong_intervals intervals of that move: the page is frozen and counted;
  *   cooldown     pagemig moved the page less than cooldown_ms ago;
- *   refused      the kernel refused the same move less than cooldown_ms ago, for a reason that
+ *   refused      the kernel refused the same move less than freeze_ms ago, for a reason that
  *                lasts (see pagemig_policy_history_refused());
  *   then, hottest first (urgent demotions first, coldest first; whole-process requests last,
  *   largest first; ties by target node, tgid, address):
@@ -180,8 +180,9 @@ void pagemig_policy_history_free(struct pagemig_policy_history *h);
 void pagemig_policy_history_moved(struct pagemig_policy_history *h, pid_t tgid, uint64_t page,
 				  int from, int to, uint64_t now_ms);
 /* The kernel refused to move page of tgid to `to` for a reason that lasts (the page is mapped by
- * other processes, not migratable, not present): the page is not planned again for cooldown_ms
- * (PAGEMIG_SKIP_REFUSED), so one such page does not come back in every plan. now_ms as for
+ * other processes, not migratable, not present): the same move is not planned again for
+ * freeze_ms (PAGEMIG_SKIP_REFUSED), so one such page does not come back in every plan (and keep
+ * its process from settling). now_ms as for
  * pagemig_policy_history_moved(). h NULL is fine. */
 void pagemig_policy_history_refused(struct pagemig_policy_history *h, pid_t tgid, uint64_t page,
 				    int to, uint64_t now_ms);

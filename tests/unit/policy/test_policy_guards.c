@@ -45,7 +45,7 @@ static void test_cooldown(void **state)
 	fx_fini(&f);
 }
 
-/* A page the kernel refused (another process maps it) is not planned again for the cooldown,
+/* A page the kernel refused (another process maps it) is not planned again for the freeze time,
  * while the process's other pages still are; the same page to another node is asked for. */
 static void test_refused(void **state)
 {
@@ -53,6 +53,7 @@ static void test_refused(void **state)
 	size_t p;
 
 	fx_init(&f, 3, 0);
+	f.cfg.freeze_ms = 20000; /* cooldown 10 s */
 	p = fx_proc(&f, 100, 0);
 	fx_page(&f, p, fx_addr(1), 1, 5, 0); /* the shared page */
 	fx_page(&f, p, fx_addr(2), 1, 5, 0);
@@ -82,12 +83,12 @@ static void test_refused(void **state)
 	assert_int_equal(fx_move(&f, 100, fx_addr(1))->to, 2);
 	pagemig_policy_history_refused(f.h, 100, fx_addr(1), 2, f.now);
 
-	fx_tick(&f, 9999); /* 9.999 s after the second refusal */
+	fx_tick(&f, 19999); /* 19.999 s after the second refusal */
 	assert_int_equal(fx_plan(&f), 0);
 	assert_null(fx_move(&f, 100, fx_addr(1)));
 	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_REFUSED], 1);
 
-	fx_tick(&f, 1); /* the cooldown (10 s) is over: asked again */
+	fx_tick(&f, 1); /* the freeze (20 s) is over: asked again */
 	assert_int_equal(fx_plan(&f), 0);
 	assert_non_null(fx_move(&f, 100, fx_addr(1)));
 	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_REFUSED], 0);
