@@ -97,6 +97,7 @@ struct page_agg {
 	double known;  /* entries with a known accessing node */
 	double best;   /* top's score */
 	double on_res; /* score of accesses from the resident node */
+	uint64_t fresh; /* known accessing nodes sampled in the last interval (NODE_BIT) */
 };
 
 /* What a policy wants done with a page: a target, or a reason it cannot have one. */
@@ -388,6 +389,21 @@ static void count_skip(struct ctx *c, size_t proc, int skip)
 		c->plan->procs[proc].deferred++;
 }
 
+/*
+ * Whether a page short of min_share follows its process home all the same: its top node is
+ * where the process runs (home_mem, itself held to min_share of the on-CPU time), that node
+ * has most of the page's score, and the last interval's samples came from there alone. This is
+ * a page whose accesses changed node with the process - the decayed score of its old node (the
+ * first touch, say) would otherwise hold it back for several more intervals. A page really
+ * written from two nodes can go home this way, but never away from home: no ping-pong.
+ */
+static bool follows_home(const struct ctx *c, const struct proc_params *pp,
+			 const struct page_agg *a)
+{
+	return pp->home_mem >= 0 && c->v.mem_of[a->top] == pp->home_mem &&
+	       2 * a->best > a->total && a->fresh == NODE_BIT(a->top);
+}
+
 /* locality: hot pages to their top accessing node; shared ones stay; no node data: home. */
 static struct want want_locality(const struct ctx *c, const struct proc_params *pp,
 				 const struct page_agg *a)
@@ -402,7 +418,7 @@ static struct want want_locality(const struct ctx *c, const struct proc_params *
 	} else {
 		w.to = c->v.mem_of[a->top];
 		w.reason = PAGEMIG_REASON_LOCAL_PAGE;
-		if (a->best < pp->share * a->total) {
+		if (a->best < pp->share * a->total && !follows_home(c, pp, a)) {
 			if (w.to != a->r)
 				w.skip = PAGEMIG_SKIP_SHARED;
 			w.to = -1;
@@ -547,6 +563,7 @@ static size_t aggregate(const struct pagemig_policy_proc *pr, size_t i, struct p
 	a->r = pr->resident[i] >= 0 && pr->resident[i] < MAX_NODES ? pr->resident[i] : -1;
 	a->top = -1;
 	a->total = a->known = a->best = a->on_res = 0;
+	a->fresh = 0;
 	for (j = i; j < pr->n_pages && e[j].page == page; j++) {
 		double s = e[j].score > 0 ? e[j].score : 0; /* negative or NaN: nothing */
 		int node = e[j].node < MAX_NODES ? e[j].node : -1;
@@ -557,6 +574,8 @@ static size_t aggregate(const struct pagemig_policy_proc *pr, size_t i, struct p
 		if (node < cur)
 			return 0;
 		a->known += s;
+		if (e[j].events)
+			a->fresh |= NODE_BIT(node);
 		if (node == a->r)
 			a->on_res += s;
 		if (node != cur) {

@@ -25,7 +25,9 @@
  *
  *   locality  hot (score >= hot_score) pages go to the node that accesses them most, when that
  *             node has at least min_share of the page's score; otherwise the page is shared and
- *             stays put (PAGEMIG_SKIP_SHARED). A CPU node without memory stands for its nearest
+ *             stays put (PAGEMIG_SKIP_SHARED) - unless that node is the process's home node,
+ *             holds more than half of the page's score, and was the only node with samples of
+ *             the page in the last interval (its events): the page follows the process home. A CPU node without memory stands for its nearest
  *             node with memory. Hot pages whose accesses carry no node go to the process's home
  *             node (where it runs most, when that holds min_share of its on-CPU time).
  *             A process with on-CPU data and no sampled page at all gets one whole-process
