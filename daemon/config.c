@@ -290,7 +290,9 @@ static const struct pagemig_config_key keys[] = {
 	      .off = offsetof(struct pagemig_config, watermark_node_pct), .width = sizeof(double),
 	      .flags = K_FAMILY, .dmin = 0, .dmax = 90)},
 	{"migrate", "cooldown", "1m", "duration", "0..24h",
-	 "A page pagemigd moved is left where it is for this long.", 0,
+	 "A page pagemigd moved is left where it is for this long; under locality it follows its "
+	 "process sooner when the process has gone to run on another node since (a new phase).",
+	 0,
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_DURATION, CFG(cooldown_ms), .res_us = 1000, .min = 0,
 	      .max = 24 * MS_PER_H)},
 	{"migrate", "pingpong_intervals", "4", "number", "0 (off), or 1..1000",

@@ -528,7 +528,11 @@ static int guard_page(struct ctx *c, const struct proc_params *pp, struct hist_r
 			pp->hp->frozen++;
 			return PAGEMIG_SKIP_PINGPONG;
 		}
-		if (now < s->t_ms + c->cooldown)
+		/* the cooldown holds a page where it went - unless, under locality, the process
+		 * has since gone to run on another node (a new phase) and the page follows it */
+		if (now < s->t_ms + c->cooldown &&
+		    !(pp->type == PAGEMIG_POLICY_LOCALITY && pp->home_mem >= 0 &&
+		      to == pp->home_mem && pp->hp->home_since > s->t_ms))
 			return PAGEMIG_SKIP_COOLDOWN;
 		break;
 	default:

@@ -154,6 +154,38 @@ static void test_phase_change_not_pingpong(void **state)
 	fx_fini(&f);
 }
 
+/* A new phase within the cooldown: the process's threads moved to node 0 after its pages went
+ * to node 1 (past the ping-pong window); under locality the pages follow them at once, while a
+ * page wanted on a node that is not the new home still waits for the cooldown. */
+static void test_phase_change_beats_cooldown(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 3, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_oncpu(&f, p, 1, 10);
+	fx_page(&f, p, fx_addr(1), 1, 5, 0);
+	fx_page(&f, p, fx_addr(2), 1, 5, 0);
+	fx_page(&f, p, fx_addr(3), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 3);
+	fx_execute(&f);
+	fx_tick(&f, 6000); /* window 4 s, cooldown 10 s */
+	f.procs[p].p.n_oncpu = 0;
+	fx_oncpu(&f, p, 0, 10); /* its threads now run on node 0 */
+	fx_retouch(&f, p, fx_addr(1), 0, 5);
+	fx_retouch(&f, p, fx_addr(2), 0, 5);
+	fx_retouch(&f, p, fx_addr(3), 2, 5);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 2);
+	assert_int_equal(f.plan.moves[0].to, 0);
+	assert_int_equal(f.plan.moves[1].to, 0);
+	assert_null(fx_move(&f, 100, fx_addr(3)));
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_COOLDOWN], 1);
+	fx_fini(&f);
+}
+
 /* Wanted back after the window while the process runs where it ran (threads on both nodes: a
  * page the two sides take turns on): ping-pong all the same, frozen. */
 static void test_shared_late_return_is_pingpong(void **state)
@@ -409,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_pingpong),
 		cmocka_unit_test(test_phase_change_not_pingpong),
+		cmocka_unit_test(test_phase_change_beats_cooldown),
 		cmocka_unit_test(test_shared_late_return_is_pingpong),
 		cmocka_unit_test(test_rate_hottest_first),
 		cmocka_unit_test(test_watermark),
