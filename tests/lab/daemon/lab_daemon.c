@@ -12,9 +12,13 @@
  *                        reported
  *   lab_daemon tiering   hot set on the memory-only node 2, thread on cpu 1: promoted to a near
  *                        node; with a high watermark on node 0, the cold set there is demoted
+ *   lab_daemon phase     as locality; once the hot set is on node 1 the thread moves to cpu 0
+ *                        and the set follows it back within the cooldown (a new phase)
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <numaif.h>
 #include <sys/mman.h>
 #include <signal.h>
@@ -367,6 +371,57 @@ static void scenario_thp(void)
 		grep_log("", true);
 }
 
+/* Pin every thread of pid to cpu (the workload pins its own threads at start). */
+static int pin_threads(pid_t pid, int cpu)
+{
+	char path[64];
+	struct dirent *e;
+	cpu_set_t set;
+	DIR *d;
+	int n = 0;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && !sched_setaffinity(atoi(e->d_name), sizeof(set), &set))
+			n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * A new phase: the thread moves to the other node after its hot set followed it. The lab's
+ * cooldown (30 s) would hold every page moved for that long; the pages follow the thread
+ * sooner because its home node changed after they moved.
+ */
+static void scenario_phase(void)
+{
+	const char *args[] = {"--hot",	     "16", "--cold", "0", "--mem-node", "0",
+			      "--alloc-cpu", "0",  "--cpu",  "1", NULL};
+	struct workload w;
+	double t1, t2;
+	pid_t d;
+
+	start_workload_shown(&w, args);
+	d = start_daemon(locality_conf, false, NULL);
+	t1 = wait_hot_on(&w, 1, 0.99, 60);
+	CHECK(t1 >= 0);
+	printf("  phase 1: the hot set on node 1 after %.1f s; the thread goes to cpu 0\n", t1);
+	CHECK(pin_threads(w.pid, 0) >= 1);
+	/* home changes once node 0 has min_share of the decayed on-CPU time (~8 s at a 4 s half
+	 * life), then the pages go: well within the 30 s cooldown */
+	t2 = wait_hot_on(&w, 0, 0.9, 22);
+	CHECK(t2 >= 0);
+	printf("  phase 2: 90%% of the hot set back on node 0 after %.1f s\n", t2);
+	CHECK_EQ(stop_workload(&w), 0);
+	CHECK_EQ(stop_daemon(d), 0);
+	if (check_failures)
+		grep_log("", true);
+}
+
 static void run_locality(void)
 {
 	scenario_locality(false);
@@ -383,6 +438,7 @@ int main(int argc, char **argv)
 		{"locality", run_locality},    {"ignore", scenario_ignore},
 		{"shared", scenario_shared},   {"observe", run_observe},
 		{"tiering", scenario_tiering}, {"thp", scenario_thp},
+		{"phase", scenario_phase},
 	};
 	const char *tmp = getenv("TMPDIR");
 
