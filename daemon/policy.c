@@ -513,12 +513,17 @@ static int guard_page(struct ctx *c, const struct proc_params *pp, struct hist_r
 			return PAGEMIG_SKIP_OTHER_MOVER; /* never undo kernel balancing */
 		break;
 	case HIST_MOVED:
+		/* a new phase: under locality the process has gone to run on another node since
+		 * the move (its home, held to min_share of the on-CPU time, changed), and the page
+		 * follows it there - neither ping-pong nor held by the cooldown */
+		if (pp->type == PAGEMIG_POLICY_LOCALITY && pp->home_mem >= 0 &&
+		    to == pp->home_mem && pp->hp->home_since > s->t_ms)
+			break;
 		/* back where we took it from, soon after: the accesses alternate, so moving
 		 * it again would only repeat. Checked before the cooldown so that a page
 		 * wanted back while still cooling down freezes too. For locality the same holds
 		 * later on as long as the process's home has not changed since the move: its
-		 * threads did not move, the page's accessors take turns (a shared page); a
-		 * changed home is a new phase, and the page follows it. */
+		 * threads did not move, the page's accessors take turns (a shared page). */
 		if (c->window && to == s->from && r == s->to &&
 		    (now <= s->t_ms + c->window ||
 		     (pp->type == PAGEMIG_POLICY_LOCALITY && pp->hp->home_mem != -2 &&
@@ -528,11 +533,7 @@ static int guard_page(struct ctx *c, const struct proc_params *pp, struct hist_r
 			pp->hp->frozen++;
 			return PAGEMIG_SKIP_PINGPONG;
 		}
-		/* the cooldown holds a page where it went - unless, under locality, the process
-		 * has since gone to run on another node (a new phase) and the page follows it */
-		if (now < s->t_ms + c->cooldown &&
-		    !(pp->type == PAGEMIG_POLICY_LOCALITY && pp->home_mem >= 0 &&
-		      to == pp->home_mem && pp->hp->home_since > s->t_ms))
+		if (now < s->t_ms + c->cooldown)
 			return PAGEMIG_SKIP_COOLDOWN;
 		break;
 	default:

@@ -52,9 +52,9 @@
  *                history remembers the page (PAGEMIG_SKIP_OTHER_MOVER);
  *   ping-pong    the move would take the page back where pagemig moved it from, within
  *                pingpong_intervals intervals of that move: the page is frozen and counted;
- *   cooldown     pagemig moved the page less than cooldown_ms ago (under locality, a page
- *                going to the process's home node is exempt once that home changed after
- *                the move: a new phase);
+ *   cooldown     pagemig moved the page less than cooldown_ms ago;
+ *   (under locality, a page going to the process's home node once that home changed after
+ *   the page moved is exempt from ping-pong and cooldown: a new phase);
  *   refused      the kernel refused the same move less than freeze_ms ago, for a reason that
  *                lasts (see pagemig_policy_history_refused());
  *   then, hottest first (urgent demotions first, coldest first; whole-process requests last,

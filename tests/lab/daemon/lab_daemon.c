@@ -411,8 +411,9 @@ static void scenario_phase(void)
 	CHECK(t1 >= 0);
 	printf("  phase 1: the hot set on node 1 after %.1f s; the thread goes to cpu 0\n", t1);
 	CHECK(pin_threads(w.pid, 0) >= 1);
-	/* home changes once node 0 has min_share of the decayed on-CPU time (~8 s at a 4 s half
-	 * life), then the pages go: well within the 30 s cooldown */
+	/* home changes once node 0 has min_share of the decayed on-CPU time (a few seconds at a
+	 * 4 s half-life), then the pages go: within the ping-pong window of the first moves, and
+	 * well within the 30 s cooldown */
 	t2 = wait_hot_on(&w, 0, 0.9, 22);
 	CHECK(t2 >= 0);
 	printf("  phase 2: 90%% of the hot set back on node 0 after %.1f s\n", t2);

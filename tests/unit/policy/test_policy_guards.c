@@ -154,9 +154,9 @@ static void test_phase_change_not_pingpong(void **state)
 	fx_fini(&f);
 }
 
-/* A new phase within the cooldown: the process's threads moved to node 0 after its pages went
- * to node 1 (past the ping-pong window); under locality the pages follow them at once, while a
- * page wanted on a node that is not the new home still waits for the cooldown. */
+/* A new phase soon after a move: the process's threads moved to node 0 2 s after its pages went
+ * to node 1 (within the ping-pong window and the cooldown); under locality the pages follow
+ * them at once, while a page wanted on a node that is not the new home still waits. */
 static void test_phase_change_beats_cooldown(void **state)
 {
 	struct fx f;
@@ -171,7 +171,7 @@ static void test_phase_change_beats_cooldown(void **state)
 	assert_int_equal(fx_plan(&f), 0);
 	assert_int_equal(f.plan.n_moves, 3);
 	fx_execute(&f);
-	fx_tick(&f, 6000); /* window 4 s, cooldown 10 s */
+	fx_tick(&f, 2000); /* window 4 s, cooldown 10 s */
 	f.procs[p].p.n_oncpu = 0;
 	fx_oncpu(&f, p, 0, 10); /* its threads now run on node 0 */
 	fx_retouch(&f, p, fx_addr(1), 0, 5);
@@ -183,6 +183,7 @@ static void test_phase_change_beats_cooldown(void **state)
 	assert_int_equal(f.plan.moves[1].to, 0);
 	assert_null(fx_move(&f, 100, fx_addr(3)));
 	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_COOLDOWN], 1);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_PINGPONG], 0);
 	fx_fini(&f);
 }
 
