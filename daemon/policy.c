@@ -528,6 +528,12 @@ static int guard_page(struct ctx *c, const struct proc_params *pp, struct hist_r
 		    (now <= s->t_ms + c->window ||
 		     (pp->type == PAGEMIG_POLICY_LOCALITY && pp->hp->home_mem != -2 &&
 		      pp->hp->home_since <= s->t_ms))) {
+			/* but the process runs most where the page is wanted now, short of a
+			 * home: it may be moving there (a new phase not yet shown). Wait for the
+			 * cooldown rather than freeze; a shared page is frozen after it. */
+			if (pp->type == PAGEMIG_POLICY_LOCALITY && pp->home >= 0 &&
+			    c->v.mem_of[pp->home] == to && now < s->t_ms + c->cooldown)
+				return PAGEMIG_SKIP_COOLDOWN;
 			s->flags = (uint8_t)((s->flags & ~HIST_STATE) | HIST_FROZEN);
 			s->t_ms = now;
 			pp->hp->frozen++;

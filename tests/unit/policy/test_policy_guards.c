@@ -187,6 +187,39 @@ static void test_phase_change_beats_cooldown(void **state)
 	fx_fini(&f);
 }
 
+/* The threads start moving 1 s after a page moved: the process runs most on node 0 but not yet
+ * min_share of the time (no home). The page wanted back on node 0 waits (cooldown) instead of
+ * freezing, and follows once node 0 is the home. */
+static void test_phase_change_before_home(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_oncpu(&f, p, 1, 10);
+	fx_page(&f, p, fx_addr(1), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	fx_execute(&f);
+	fx_tick(&f, 1000);
+	f.procs[p].p.n_oncpu = 0;
+	fx_oncpu(&f, p, 0, 6);
+	fx_oncpu(&f, p, 1, 4);
+	fx_retouch(&f, p, fx_addr(1), 0, 5);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_COOLDOWN], 1);
+	assert_int_equal(f.plan.procs[0].frozen, 0);
+	fx_tick(&f, 1000);
+	f.procs[p].p.n_oncpu = 0;
+	fx_oncpu(&f, p, 0, 9);
+	fx_oncpu(&f, p, 1, 1);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(f.plan.moves[0].to, 0);
+	fx_fini(&f);
+}
+
 /* Wanted back after the window while the process runs where it ran (threads on both nodes: a
  * page the two sides take turns on): ping-pong all the same, frozen. */
 static void test_shared_late_return_is_pingpong(void **state)
@@ -443,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_pingpong),
 		cmocka_unit_test(test_phase_change_not_pingpong),
 		cmocka_unit_test(test_phase_change_beats_cooldown),
+		cmocka_unit_test(test_phase_change_before_home),
 		cmocka_unit_test(test_shared_late_return_is_pingpong),
 		cmocka_unit_test(test_rate_hottest_first),
 		cmocka_unit_test(test_watermark),
