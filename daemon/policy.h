@@ -51,7 +51,9 @@
  *                NUMA balancing on, never moved back to the node it was taken from while the
  *                history remembers the page (PAGEMIG_SKIP_OTHER_MOVER);
  *   ping-pong    the move would take the page back where pagemig moved it from, within
- *                pingpong_intervals intervals of that move: the page is frozen and counted;
+ *                pingpong_intervals intervals of that move: the page is frozen and counted
+ *                (under locality, while the process runs most on the page's wanted node
+ *                without holding min_share there, it waits for the cooldown instead);
  *   cooldown     pagemig moved the page less than cooldown_ms ago;
  *   (under locality, a page going to the process's home node once that home changed after
  *   the page moved is exempt from ping-pong and cooldown: a new phase);
