@@ -395,8 +395,7 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap)
 		while (snap && o < snap->n_oncpu && snap->oncpu[o].tgid == (uint32_t)m->pid)
 			o++;
 		m->home_node = snap ? home_node(snap->oncpu + o0, o - o0) : -1;
-		m->replanned = needs_plan(d, m, snap ? snap->pages + p0 : NULL, p - p0);
-		if (m->replanned) {
+		if (needs_plan(d, m, snap ? snap->pages + p0 : NULL, p - p0)) {
 			pin[k] = (struct pagemig_policy_proc){
 				.tgid = m->pid,
 				.rule = m->rule,
@@ -412,9 +411,9 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap)
 			query_residence(d, m, pin[k].pages, pin[k].n_pages, d->resident + p0);
 			summarise(m, pin[k].pages, pin[k].n_pages, pin[k].resident);
 			pin_proc[k++] = i;
-		}
-		else
+		} else {
 			d->plans_skipped++; /* local share, residence counts: as last seen */
+		}
 		if (m->local_share >= 0) {
 			local += m->local_share * (double)m->pages_known;
 			total += (double)m->pages_known;

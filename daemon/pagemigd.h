@@ -35,7 +35,6 @@ struct managed {
 	int settled_home;	 /* home_node when the last plan had nothing for it, else -2 */
 	bool planned;		 /* the latest plan has moves for it */
 	uint64_t deferred;	 /* candidates its latest plan deferred (cooldown, rate, watermark) */
-	bool replanned;		 /* this cycle planned it (else: settled, nothing new sampled) */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };
