@@ -299,7 +299,8 @@ static const struct pagemig_config_key keys[] = {
 	 "A page moved back within this many intervals is frozen where it is (and counted); 0: "
 	 "no ping-pong detection. Under the locality policy a page wanted back later is frozen too "
 	 "while its process still runs where it ran when the page moved; once its home node "
-	 "changed, the page may follow.",
+	 "changed, the page follows at once, and while the process runs mostly where the page is "
+	 "wanted (short of a new home) the page waits for the cooldown instead of freezing.",
 	 0,
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_NUMBER, CFG(pingpong_intervals), .flags = K_ZERO,
 	      .min = 1, .max = 1000, .special = "0: no ping-pong detection")},
