@@ -298,8 +298,9 @@ static const struct pagemig_config_key keys[] = {
 	{"migrate", "pingpong_intervals", "4", "number", "0 (off), or 1..1000",
 	 "A page moved back within this many intervals is frozen where it is (and counted); 0: "
 	 "no ping-pong detection. Under the locality policy a page wanted back later is frozen too "
-	 "while its process still runs where it ran when the page moved; once its home node "
-	 "changed, the page follows at once, and while the process runs mostly where the page is "
+	 "while its process still runs where it ran when the page moved; once it has a new home "
+	 "node (a home that only fell short of min_share for a while is not new), the page "
+	 "follows at once, and while the process runs mostly where the page is "
 	 "wanted (short of a new home) the page waits for the cooldown instead of freezing.",
 	 0,
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_NUMBER, CFG(pingpong_intervals), .flags = K_ZERO,

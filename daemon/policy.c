@@ -355,7 +355,10 @@ static void proc_setup(struct ctx *c, size_t i, struct proc_params *pp, struct p
 
 	if (pp->type != PAGEMIG_POLICY_IGNORE)
 		pp->hp = c->sc->hp[i];
-	if (pp->hp && pp->hp->home_mem != pp->home_mem) {
+	/* a phase change is a new clear home; falling short of min_share for a while and coming
+	 * back to the same node is not one (threads on two nodes hover around the bound) */
+	if (pp->hp &&
+	    (pp->hp->home_mem == -2 || (pp->home_mem >= 0 && pp->hp->home_mem != pp->home_mem))) {
 		pp->hp->home_mem = (int8_t)pp->home_mem;
 		pp->hp->home_since = c->in->now_ms;
 	}

@@ -48,9 +48,9 @@ struct hist_proc {
 	uint8_t whole_state;  /* HIST_NONE, HIST_MOVED or HIST_FROZEN */
 	uint64_t frozen;      /* pages frozen for ping-pong */
 	uint64_t other_moved; /* pages other movers moved */
-	int8_t home_mem;      /* the memory node standing for its home at the last plan; -1
-				 unknown or shared, -2 never planned */
-	uint64_t home_since;  /* when home_mem took that value */
+	int8_t home_mem;      /* the memory node standing for its last clear home (min_share
+				 of the on-CPU time); -1 none yet, -2 never planned */
+	uint64_t home_since;  /* when home_mem took that value: the last phase change */
 };
 
 struct pagemig_policy_history {

@@ -207,6 +207,7 @@ static void scenario_shared(void)
 	struct workload w;
 	size_t n, pingpong = 0, late = 0, moved = 0;
 	int *prev, *cur, *changes;
+	char summary[160];
 	pid_t d;
 
 	start_workload_shown(&w, args);
@@ -239,15 +240,19 @@ static void scenario_shared(void)
 		moved += changes[i] > 0;
 		pingpong += changes[i] > 2;
 	}
-	printf("  of %zu pages: %zu moved at all, %zu moved more than twice; %s after %d s\n", n,
-	       moved, pingpong, quiet >= 5 ? "no moves for 5 s" : "still moving", t - 1);
+	snprintf(summary, sizeof(summary),
+		 "  of %zu pages: %zu moved at all, %zu moved more than twice; %s after %d s\n", n,
+		 moved, pingpong, quiet >= 5 ? "no moves for 5 s" : "still moving", t - 1);
+	fputs(summary, stdout);
 	CHECK(pingpong <= n / 100);
 	CHECK(quiet >= 5);
 	(void)late;
 	CHECK_EQ(stop_workload(&w), 0);
 	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
+	if (check_failures) {
 		grep_log("", true);
+		fputs(summary, stdout); /* again below the log, which a report may cut */
+	}
 	free(prev);
 	free(cur);
 	free(changes);

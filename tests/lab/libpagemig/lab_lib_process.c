@@ -248,14 +248,26 @@ static void test_threads(void)
 	struct pagemig_report rep;
 	long ret;
 
-	pagemig_report_init(&rep);
-	ret = pagemig_move_process(pid, 1, &o, &rep);
-	pagemig_report_print(stdout, &rep, "  4 threads, pagemig_move_process");
-	CHECK(ret >= 0);
-	CHECK_EQ(ret, rep.by_outcome[PAGEMIG_OUT_SHARED]);
-	CHECK(rep.calls >= 4);
 	/* time in calls is summed over the threads: more than the wall time only if calls ran
-	 * side by side (one thread's calls follow each other inside the operation) */
+	 * side by side (one thread's calls follow each other inside the operation). Under TCG on
+	 * a busy host both vCPUs are not always running at once, so up to three tries (there and
+	 * back) must show it once. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (attempt) {
+			pagemig_report_init(&rep);
+			CHECK(pagemig_move_process(pid, 0, &o, &rep) >= 0);
+		}
+		pagemig_report_init(&rep);
+		ret = pagemig_move_process(pid, 1, &o, &rep);
+		pagemig_report_print(stdout, &rep, "  4 threads, pagemig_move_process");
+		CHECK(ret >= 0);
+		CHECK_EQ(ret, rep.by_outcome[PAGEMIG_OUT_SHARED]);
+		CHECK(rep.calls >= 4);
+		if (rep.kernel_ns > rep.elapsed_ns)
+			break;
+		printf("  try %d: %.1f ms in calls over %.1f ms: no calls side by side\n",
+		       attempt + 1, rep.kernel_ns / 1e6, rep.elapsed_ns / 1e6);
+	}
 	CHECK(rep.kernel_ns > rep.elapsed_ns);
 	CHECK_EQ(lab_count_on(pid, pages, n, 1), n);
 

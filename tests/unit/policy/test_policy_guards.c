@@ -220,6 +220,39 @@ static void test_phase_change_before_home(void **state)
 	fx_fini(&f);
 }
 
+/* A home that falls short of min_share for a while and comes back to the same node is no phase
+ * change: a page wanted back after the cooldown, while the process has no clear home, still
+ * freezes as ping-pong (threads on two nodes hover around the bound under load). */
+static void test_home_flap_not_phase(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_oncpu(&f, p, 0, 1);
+	fx_oncpu(&f, p, 1, 9); /* home: node 1 */
+	fx_page(&f, p, fx_addr(1), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	fx_execute(&f);
+	for (int i = 0; i < 4; i++) { /* no clear home, node 1 again, no clear home, ... */
+		fx_tick(&f, 1000);
+		f.procs[p].p.n_oncpu = 0;
+		fx_oncpu(&f, p, 0, i % 2 ? 1 : 10);
+		fx_oncpu(&f, p, 1, i % 2 ? 9 : 10);
+		assert_int_equal(fx_plan(&f), 0);
+		assert_int_equal(f.plan.n_moves, 0);
+	}
+	fx_tick(&f, 8000); /* 12 s: past the window (4 s) and the cooldown (10 s) */
+	fx_retouch(&f, p, fx_addr(1), 0, 5);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_PINGPONG], 1);
+	assert_int_equal(f.plan.procs[0].frozen, 1);
+	fx_fini(&f);
+}
+
 /* Wanted back after the window while the process runs where it ran (threads on both nodes: a
  * page the two sides take turns on): ping-pong all the same, frozen. */
 static void test_shared_late_return_is_pingpong(void **state)
@@ -477,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_phase_change_not_pingpong),
 		cmocka_unit_test(test_phase_change_beats_cooldown),
 		cmocka_unit_test(test_phase_change_before_home),
+		cmocka_unit_test(test_home_flap_not_phase),
 		cmocka_unit_test(test_shared_late_return_is_pingpong),
 		cmocka_unit_test(test_rate_hottest_first),
 		cmocka_unit_test(test_watermark),
