@@ -270,6 +270,7 @@ static int render_procs(struct json_object *r, FILE *out, const struct ctl_rende
 					 CTL_COL_RIGHT, CTL_COL_SHRINK};
 	struct json_object *p = jget(r, "processes");
 	struct ctl_table *t;
+	size_t settled = 0;
 
 	if (!jlen(p)) {
 		fprintf(out,
@@ -286,7 +287,10 @@ static int render_procs(struct json_object *r, FILE *out, const struct ctl_rende
 		ctl_table_cell(t, "%" PRId64, jint(e, "pid", 0));
 		ctl_table_cell(t, "%s", jstr(e, "comm", "?"));
 		ctl_table_cell(t, "%s", jstr(e, "policy", "-"));
-		ctl_table_cell(t, "%s", node_str(n, sizeof(n), e, "home_node"));
+		/* settled: a mark on its home, explained below the table */
+		settled += jbool(e, "settled");
+		ctl_table_cell(t, "%s%s", node_str(n, sizeof(n), e, "home_node"),
+			       jbool(e, "settled") ? "*" : "");
 		ctl_table_cell(t, "%s", ctl_fmt_bytes(a, sizeof(a), ju64(e, "rss_bytes")));
 		ctl_table_cell(t, "%s",
 			       ctl_fmt_share(b, sizeof(b), jdbl(e, "local_access_share", -1)));
@@ -296,6 +300,9 @@ static int render_procs(struct json_object *r, FILE *out, const struct ctl_rende
 			per_node_str(pn, sizeof(pn), jget(e, "pages_per_node"), "pages", false));
 	}
 	table_done(t, out, o);
+	if (settled)
+		fprintf(out, "*: settled - the last plan had nothing for it and it runs where it "
+			     "ran then\n");
 	if (ju64(r, "total") > jlen(p))
 		fprintf(out, "(%zu of %" PRIu64 " managed processes shown; --limit N for more)\n",
 			jlen(p), ju64(r, "total"));

@@ -1945,6 +1945,7 @@ static char *render_metrics(struct pagemigd *d, bool up, size_t *len)
 	in.start_time_s = st ? st->start_real_s : 0;
 	in.uptime_s = (mono_ms() - d->start_ms) / 1000;
 	in.cycles = d->cycles;
+	in.plans_skipped = d->plans_skipped;
 	in.last_cycle_s = (double)d->last_cycle_ns / 1e9;
 	if (st) {
 		memcpy(in.cycle_buckets, st->cycle_buckets, sizeof(in.cycle_buckets));

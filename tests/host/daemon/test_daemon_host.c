@@ -308,6 +308,19 @@ static void test_settled_not_replanned(void)
 	}
 	json_object_put(s0);
 	json_object_put(s1);
+	/* what an operator sees: the mark in procs, the counter in metrics */
+	{
+		static char out[1 << 20];
+		char cmd[700], *m;
+
+		snprintf(cmd, sizeof(cmd),
+			 "%s --socket %s procs --sort pid; %s --socket %s metrics", pagemigctl,
+			 sock, pagemigctl, sock);
+		CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+		CHECK(strstr(out, "*: settled") != NULL);
+		m = strstr(out, "\npagemig_plans_skipped_total ");
+		CHECK(m && strtoll(m + 29, NULL, 10) >= 5);
+	}
 	CHECK_EQ(stop(pid, &took), 0);
 	kill(writer, SIGKILL);
 	waitpid(writer, NULL, 0);

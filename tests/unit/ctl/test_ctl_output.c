@@ -234,6 +234,20 @@ static void test_render_procs_history(void **state)
 	assert_non_null(strstr(s, "0:12 1:2040"));
 	assert_non_null(strstr(s, "98.0%"));
 	assert_non_null(strstr(s, "1 of 3 managed processes shown"));
+	assert_null(strstr(s, "settled"));
+	free(s);
+
+	/* a settled process: its home is marked, the mark explained */
+	s = render("procs",
+		   "{\"processes\":[{\"pid\":7,\"comm\":\"w\",\"policy\":\"p\",\"home_node\":1,"
+		   "\"settled\":true},{\"pid\":8,\"comm\":\"v\",\"policy\":\"p\",\"home_node\":0,"
+		   "\"settled\":false}],\"total\":2}",
+		   80, &ret);
+	assert_int_equal(ret, 0);
+	assert_max_width(s, 80);
+	assert_non_null(strstr(s, " 1* "));
+	assert_null(strstr(s, " 0* "));
+	assert_non_null(strstr(s, "*: settled"));
 	free(s);
 
 	s = render("history",

@@ -194,6 +194,7 @@ static void test_render_full(void **state)
 		.start_time_s = 1700000000,
 		.uptime_s = 60,
 		.cycles = 12,
+		.plans_skipped = 7,
 		.last_cycle_s = 0.002,
 		.cycle_buckets = {1, 5, 6},
 		.cycle_sum_s = 0.05,
@@ -248,6 +249,7 @@ static void test_render_full(void **state)
 	text = render(&in, &len);
 	assert_valid(text, len);
 	assert_true(value_of(text, "pagemig_up") == 1);
+	assert_true(value_of(text, "pagemig_plans_skipped_total") == 7);
 	{
 		char series[128];
 
