@@ -368,7 +368,7 @@ EOF
 		echo
 		cat "$tmp/overhead.md"
 		echo
-		echo "Raw: [\`$rel/host-overhead.txt\`]($rel/host-overhead.txt). Memory is bounded by the configured map sizes: the daemon's RSS includes the sampler's user-space tables sized by \`max_pages\` / \`max_snapshot\` (page table and snapshots 12.5 MiB, audit 5.5 MiB at the defaults of that run, \`conf/pagemig.conf\`), which fill as pages are sampled; with 1000 processes (512 000 pages) the page table is full (sampled pages = \`max_pages\`, then 65 536: further samples are dropped and counted; the default is now 524 288, so this row would track every page and cost more CPU when rerun), and processes beyond \`max_processes\` (1024) are not sampled. The measurement runs with a lab guest or other engineers' work on the same 2 CPUs, so CPU shares carry that noise (the spreads above)."
+		echo "Raw: [\`$rel/host-overhead.txt\`]($rel/host-overhead.txt). Memory is bounded by the configured map sizes: the daemon's RSS includes the sampler's user-space tables sized by \`max_pages\` / \`max_snapshot\` (at the defaults, \`conf/pagemig.conf\`, 115 MiB at most, of which the page table and snapshots are 100 MiB), which fill as pages are sampled; a page table that is full (sampled pages = \`max_pages\`: 65 536 before commit 13899b9, 524 288 since) drops further samples and counts them, and processes beyond \`max_processes\` (1024) are not sampled. The measurement runs with a lab guest or other engineers' work on the same 2 CPUs, so CPU shares carry that noise (the spreads above)."
 	else
 		missing+=("4 daemon overhead (host)")
 		echo "pagemigd with 10/100/1000 processes: not run."

@@ -106,11 +106,11 @@ log "built in $build (kernel $kernel, reps $reps, quick $quick)"
 
 # results/cases.txt: when and from which build each case's results were made (one line per case,
 # replaced when the case runs again; the report shows it, as results of several runs mix)
-provenance() { # CASE [details]
+provenance() { # CASE [details]; case_reps: the repetitions when the case caps them
 	local f=$results/cases.txt
 	touch "$f"
 	sed -i "/^$1 /d" "$f"
-	echo "$1 $(date -u +%Y-%m-%dT%H:%MZ) $(sed -n 's/^git=/git=/p; s/^build_src=.*(export of \([0-9a-f]*\))/export=\1/p' "$results/env.txt" | tr '\n' ' ')reps=$reps ${2:-}" >>"$f"
+	echo "$1 $(date -u +%Y-%m-%dT%H:%MZ) $(sed -n 's/^git=/git=/p; s/^build_src=.*(export of \([0-9a-f]*\))/export=\1/p' "$results/env.txt" | tr '\n' ' ')reps=${case_reps:-$reps} ${2:-}" >>"$f"
 }
 
 # --- the host-side sampler of a lab guest ----------------------------------------------------------
@@ -184,7 +184,7 @@ converge() {
 	local name=$1 w=$2 movers=${movers_all:-$3} secs=$4 extra=${5:-} r=${6:-$reps} n
 	n=$(tr ',' '\n' <<<"$movers" | wc -l)
 	[ "$quick" = 1 ] && secs=$((secs / 2)) r=1
-	lab "$name" $((r * n * (secs + 90) + 600)) \
+	case_reps=$r lab "$name" $((r * n * (secs + 90) + 600)) \
 		"converge:--workload:$w:--movers:$movers:--reps:$r:--seconds:$secs$extra"
 }
 
@@ -232,7 +232,7 @@ for c in ${cases//,/ }; do
 		fi
 		log "overhead: pagemigd with 10/100/1000 processes, host load $(cut -d' ' -f1-3 /proc/loadavg)"
 		if [ "$quick" = 1 ]; then osec=15 oreps=1; else osec=60 oreps=$((reps < 3 ? reps : 3)); fi
-		provenance overhead
+		case_reps=$oreps provenance overhead
 		# one field-overhead per N, so that a failure at one N keeps the others' results
 		: >"$results/host-overhead.txt"
 		for n in 10 100 1000; do
