@@ -283,14 +283,15 @@ static int render_procs(struct json_object *r, FILE *out, const struct ctl_rende
 	for (size_t i = 0; t && i < jlen(p); i++) {
 		struct json_object *e = jat(p, i);
 		char a[32], b[32], c[32], n[32], pn[256];
+		bool is_settled = jbool(e, "settled");
 
 		ctl_table_cell(t, "%" PRId64, jint(e, "pid", 0));
 		ctl_table_cell(t, "%s", jstr(e, "comm", "?"));
 		ctl_table_cell(t, "%s", jstr(e, "policy", "-"));
 		/* settled: a mark on its home, explained below the table */
-		settled += jbool(e, "settled");
+		settled += is_settled;
 		ctl_table_cell(t, "%s%s", node_str(n, sizeof(n), e, "home_node"),
-			       jbool(e, "settled") ? "*" : "");
+			       is_settled ? "*" : "");
 		ctl_table_cell(t, "%s", ctl_fmt_bytes(a, sizeof(a), ju64(e, "rss_bytes")));
 		ctl_table_cell(t, "%s",
 			       ctl_fmt_share(b, sizeof(b), jdbl(e, "local_access_share", -1)));

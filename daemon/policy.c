@@ -403,8 +403,8 @@ static void count_skip(struct ctx *c, size_t proc, int skip)
 static bool follows_home(const struct ctx *c, const struct proc_params *pp,
 			 const struct page_agg *a)
 {
-	return pp->home_mem >= 0 && c->v.mem_of[a->top] == pp->home_mem &&
-	       2 * a->best > a->total && a->fresh == NODE_BIT(a->top);
+	return pp->home_mem >= 0 && c->v.mem_of[a->top] == pp->home_mem && 2 * a->best > a->total &&
+	       a->fresh == NODE_BIT(a->top);
 }
 
 /* locality: hot pages to their top accessing node; shared ones stay; no node data: home. */
@@ -517,20 +517,19 @@ static int guard_page(struct ctx *c, const struct proc_params *pp, struct hist_r
 		break;
 	case HIST_MOVED:
 		/* a new phase: under locality the process has gone to run on another node since
-		 * the move (its home, held to min_share of the on-CPU time, changed), and the page
-		 * follows it there - neither ping-pong nor held by the cooldown */
+		 * the move (it has a new clear home, held to min_share of the on-CPU time), and
+		 * the page follows it there - neither ping-pong nor held by the cooldown */
 		if (pp->type == PAGEMIG_POLICY_LOCALITY && pp->home_mem >= 0 &&
 		    to == pp->home_mem && pp->hp->home_since > s->t_ms)
 			break;
 		/* back where we took it from, soon after: the accesses alternate, so moving
 		 * it again would only repeat. Checked before the cooldown so that a page
 		 * wanted back while still cooling down freezes too. For locality the same holds
-		 * later on as long as the process's home has not changed since the move: its
+		 * later on as long as the process has no new clear home since the move: its
 		 * threads did not move, the page's accessors take turns (a shared page). */
 		if (c->window && to == s->from && r == s->to &&
 		    (now <= s->t_ms + c->window ||
-		     (pp->type == PAGEMIG_POLICY_LOCALITY && pp->hp->home_mem != -2 &&
-		      pp->hp->home_since <= s->t_ms))) {
+		     (pp->type == PAGEMIG_POLICY_LOCALITY && pp->hp->home_since <= s->t_ms))) {
 			/* but the process runs most where the page is wanted now, short of a
 			 * home: it may be moving there (a new phase not yet shown). Wait for the
 			 * cooldown rather than freeze; a shared page is frozen after it. */

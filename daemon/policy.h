@@ -55,8 +55,9 @@
  *                (under locality, while the process runs most on the page's wanted node
  *                without holding min_share there, it waits for the cooldown instead);
  *   cooldown     pagemig moved the page less than cooldown_ms ago;
- *   (under locality, a page going to the process's home node once that home changed after
- *   the page moved is exempt from ping-pong and cooldown: a new phase);
+ *   (under locality, a page going to the process's home node once the process has had a new
+ *   clear home since the page moved is exempt from ping-pong and cooldown: a new phase; a
+ *   home that only fell short of min_share for a while and came back is not new);
  *   refused      the kernel refused the same move less than freeze_ms ago, for a reason that
  *                lasts (see pagemig_policy_history_refused());
  *   then, hottest first (urgent demotions first, coldest first; whole-process requests last,

@@ -138,6 +138,15 @@ void fx_oncpu(struct fx *f, size_t proc, unsigned int node, double score)
 		.tgid = (uint32_t)p->p.tgid, .node = node, .score = score};
 }
 
+void fx_runs(struct fx *f, size_t proc, double node0, double node1)
+{
+	f->procs[proc].p.n_oncpu = 0;
+	if (node0 > 0)
+		fx_oncpu(f, proc, 0, node0);
+	if (node1 > 0)
+		fx_oncpu(f, proc, 1, node1);
+}
+
 int fx_where(struct fx *f, size_t proc, uint64_t page)
 {
 	struct fx_proc *p = &f->procs[proc];

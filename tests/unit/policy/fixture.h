@@ -56,6 +56,9 @@ void fx_page(struct fx *f, size_t proc, uint64_t page, unsigned int node, double
 void fx_retouch(struct fx *f, size_t proc, uint64_t page, unsigned int node, double score);
 /* On-CPU score of a process on node. */
 void fx_oncpu(struct fx *f, size_t proc, unsigned int node, double score);
+/* The process's threads now run this much on node 0 and on node 1: its on-CPU scores are
+ * replaced (a score of 0 adds no entry). */
+void fx_runs(struct fx *f, size_t proc, double node0, double node1);
 /* Where page of proc resides now (as the daemon's query would say); -2 when not sampled. */
 int fx_where(struct fx *f, size_t proc, uint64_t page);
 void fx_set_where(struct fx *f, size_t proc, uint64_t page, int node);

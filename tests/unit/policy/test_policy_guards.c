@@ -143,9 +143,8 @@ static void test_phase_change_not_pingpong(void **state)
 	fx_page(&f, p, fx_addr(1), 1, 5, 0);
 	assert_int_equal(fx_plan(&f), 0);
 	fx_execute(&f);
-	fx_tick(&f, 20000); /* window 4 s, cooldown 10 s */
-	f.procs[p].p.n_oncpu = 0;
-	fx_oncpu(&f, p, 0, 10); /* its threads now run on node 0 */
+	fx_tick(&f, 20000);    /* window 4 s, cooldown 10 s */
+	fx_runs(&f, p, 10, 0); /* its threads now run on node 0 */
 	fx_retouch(&f, p, fx_addr(1), 0, 5);
 	assert_int_equal(fx_plan(&f), 0);
 	assert_int_equal(f.plan.n_moves, 1);
@@ -171,9 +170,8 @@ static void test_phase_change_beats_cooldown(void **state)
 	assert_int_equal(fx_plan(&f), 0);
 	assert_int_equal(f.plan.n_moves, 3);
 	fx_execute(&f);
-	fx_tick(&f, 2000); /* window 4 s, cooldown 10 s */
-	f.procs[p].p.n_oncpu = 0;
-	fx_oncpu(&f, p, 0, 10); /* its threads now run on node 0 */
+	fx_tick(&f, 2000);     /* window 4 s, cooldown 10 s */
+	fx_runs(&f, p, 10, 0); /* its threads now run on node 0 */
 	fx_retouch(&f, p, fx_addr(1), 0, 5);
 	fx_retouch(&f, p, fx_addr(2), 0, 5);
 	fx_retouch(&f, p, fx_addr(3), 2, 5);
@@ -202,18 +200,14 @@ static void test_phase_change_before_home(void **state)
 	assert_int_equal(fx_plan(&f), 0);
 	fx_execute(&f);
 	fx_tick(&f, 1000);
-	f.procs[p].p.n_oncpu = 0;
-	fx_oncpu(&f, p, 0, 6);
-	fx_oncpu(&f, p, 1, 4);
+	fx_runs(&f, p, 6, 4);
 	fx_retouch(&f, p, fx_addr(1), 0, 5);
 	assert_int_equal(fx_plan(&f), 0);
 	assert_int_equal(f.plan.n_moves, 0);
 	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_COOLDOWN], 1);
 	assert_int_equal(f.plan.procs[0].frozen, 0);
 	fx_tick(&f, 1000);
-	f.procs[p].p.n_oncpu = 0;
-	fx_oncpu(&f, p, 0, 9);
-	fx_oncpu(&f, p, 1, 1);
+	fx_runs(&f, p, 9, 1);
 	assert_int_equal(fx_plan(&f), 0);
 	assert_int_equal(f.plan.n_moves, 1);
 	assert_int_equal(f.plan.moves[0].to, 0);
@@ -230,17 +224,14 @@ static void test_home_flap_not_phase(void **state)
 
 	fx_init(&f, 2, 0);
 	p = fx_proc(&f, 100, 0);
-	fx_oncpu(&f, p, 0, 1);
-	fx_oncpu(&f, p, 1, 9); /* home: node 1 */
+	fx_runs(&f, p, 1, 9); /* home: node 1 */
 	fx_page(&f, p, fx_addr(1), 1, 5, 0);
 	assert_int_equal(fx_plan(&f), 0);
 	assert_int_equal(f.plan.n_moves, 1);
 	fx_execute(&f);
 	for (int i = 0; i < 4; i++) { /* no clear home, node 1 again, no clear home, ... */
 		fx_tick(&f, 1000);
-		f.procs[p].p.n_oncpu = 0;
-		fx_oncpu(&f, p, 0, i % 2 ? 1 : 10);
-		fx_oncpu(&f, p, 1, i % 2 ? 9 : 10);
+		fx_runs(&f, p, i % 2 ? 1 : 10, i % 2 ? 9 : 10);
 		assert_int_equal(fx_plan(&f), 0);
 		assert_int_equal(f.plan.n_moves, 0);
 	}
