@@ -247,13 +247,18 @@ static int settle_mixed_windows(struct run *r, size_t count, bool may_probe)
  * calls, and a call that overshoots the budget cannot be taken back. */
 #define MAX_GROWTH 4
 
-/* Pages for the next call. */
+/*
+ * Pages for the next call. pages_per_call bounds the entries of a call (the loop in run_pass);
+ * this bounds the pages, which is what a call's time grows with: without a budget nothing
+ * does, so N entries standing for N huge folios go in one call. The first call of an operation
+ * (no estimate yet) carries at most pages_per_call pages, even when they are whole folios.
+ */
 static size_t chunk_size(const struct run *r)
 {
 	if (r->opts.call_budget_us == UINT_MAX)
-		return r->opts.pages_per_call;
+		return SIZE_MAX;
 	/* a caller that chose pages_per_call gets it from the first call on; the budget only
-	 * shrinks later chunks, as it always did */
+	 * shrinks or grows later chunks */
 	if (!r->ck->next && r->start_small)
 		return START_CHUNK < r->opts.pages_per_call ? START_CHUNK : r->opts.pages_per_call;
 	if (!r->ck->next)
@@ -305,8 +310,10 @@ static void adapt_chunk(struct run *r, size_t pages, uint64_t ns)
 		want = cap;
 	if (want < MIN_CHUNK)
 		want = MIN_CHUNK;
-	if (want > r->opts.pages_per_call)
-		want = r->opts.pages_per_call;
+	/* the most pages pages_per_call entries can stand for (all of them huge folios) */
+	cap = (double)r->opts.pages_per_call * (double)(r->pmd_pages > 1 ? r->pmd_pages : 1);
+	if (want > cap)
+		want = cap;
 	c->next = (size_t)want;
 }
 
@@ -670,8 +677,9 @@ static int run_pass(struct run *r, const size_t *pending, size_t n)
 		size_t k = 0, pages = 0, max = chunk_size(r);
 		int err;
 
-		/* max counts pages: an entry for a whole huge folio counts all its pages, and is
-		 * sent (alone) even when it is larger than max */
+		/* k counts entries, bounded by pages_per_call; max counts pages: an entry for a
+		 * whole huge folio counts all its pages, and is sent (alone) even when it is larger
+		 * than max */
 		while (pos < n && pages < max && k < r->opts.pages_per_call) {
 			size_t i = pending[pos], run = 1;
 

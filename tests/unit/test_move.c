@@ -4,6 +4,7 @@
  * per-page retries, huge folios, and calls that fail part-way.
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -618,8 +619,9 @@ static void test_batch_errors(void **state)
 	assert_int_equal(pagemig_batch_flush(NULL, NULL), -EINVAL);
 }
 
-/* Chunks count pages: a dedup'd huge folio entry counts 512, and the first call of an operation
- * with the library's pages_per_call sends 64 pages, growing from there. */
+/* The budget counts pages (a dedup'd huge folio entry counts 512), pages_per_call entries; the
+ * first call of an operation with the library's pages_per_call sends 64 pages, growing from
+ * there. */
 static void test_budget_counts_pages(void **state)
 {
 	struct pagemig_opts o = {.sz = sizeof(o)};
@@ -633,9 +635,39 @@ static void test_budget_counts_pages(void **state)
 	pagemig_report_init(&rep);
 	assert_int_equal(pagemig_move(PID, 2048, pages, nodes, status, &o, &rep), 0);
 	assert_all_on(2048, 1);
-	/* 1024 pages per call are two folio entries, not 1024 of them */
-	assert_int_equal(fk.max_entries, 2);
+	/* with a budget the first call carries at most 1024 pages: two folio entries */
+	assert_int_equal(fk.sizes[0], 2);
 	assert_int_equal(rep.folios_deduped, 2044);
+
+	/* no budget: pages_per_call entries a call, whatever they stand for */
+	o.call_budget_us = UINT_MAX;
+	o.pages_per_call = 3;
+	fk_init(&fk, 2048, 2);
+	for (int f = 0; f < 4; f++)
+		fk_folio(&fk, (size_t)f * 512, 512, f + 1);
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 2048, pages, nodes, status, &o, &rep), 0);
+	assert_all_on(2048, 1);
+	assert_int_equal(fk.move_calls, 2);
+	assert_int_equal(fk.sizes[0], 3);
+	assert_int_equal(fk.sizes[1], 1);
+
+	/* with a budget, later calls carry as many folios as fit into it: 3 ms a folio and the
+	 * default 10 ms make three, more than pages_per_call's 1024 pages */
+	o.call_budget_us = 0;
+	o.pages_per_call = 1024;
+	fk_init(&fk, 8 * 512, 2);
+	for (int f = 0; f < 8; f++)
+		fk_folio(&fk, (size_t)f * 512, 512, f + 1);
+	fk.ns_per_entry = 3000000;
+	pagemig_report_init(&rep);
+	assert_int_equal(pagemig_move(PID, 8 * 512, pages, nodes, status, &o, &rep), 0);
+	assert_all_on(8 * 512, 1);
+	assert_int_equal(fk.move_calls, 3);
+	assert_int_equal(fk.sizes[0], 2);
+	assert_int_equal(fk.sizes[1], 3);
+	assert_int_equal(fk.sizes[2], 3);
+	assert_true(rep.max_call_ns <= 10000000u);
 
 	/* defaults: 64 pages first, then at most 4x the previous call */
 	fk_init(&fk, 4000, 2);

@@ -208,14 +208,16 @@ struct pagemig_opts {
 	size_t sz;		     /* sizeof(struct pagemig_opts) */
 	unsigned int flags;	     /* PAGEMIG_* bits */
 	unsigned int max_retries;    /* per page, transient outcomes only; 0 = default (3) */
-	unsigned int pages_per_call; /* upper bound of pages per move_pages(2); an entry that
-					stands for a whole huge folio counts its pages (512) and
-					is sent even when it alone exceeds the bound; 0 = 1024 */
-	unsigned int call_budget_us; /* target wall time per call: calls are sized (in pages)
-					from a fit of fixed + per-page cost, growing at most 4x
-					a call; with pages_per_call left 0 the first call sends
-					64 pages, otherwise pages_per_call; 0 = 10000 us,
-					UINT_MAX = no budget (pages_per_call every call) */
+	unsigned int pages_per_call; /* upper bound of entries per move_pages(2): 4 KiB pages,
+					or whole huge folios sent as one entry each (the first
+					call of an operation carries at most this many pages,
+					or one folio); 0 = 1024 */
+	unsigned int call_budget_us; /* target wall time per call: calls are sized (in pages;
+					a huge folio's entry counts all its pages) from a fit of
+					fixed + per-page cost, growing at most 4x a call; with
+					pages_per_call left 0 the first call sends 64 pages,
+					otherwise pages_per_call; 0 = 10000 us, UINT_MAX = no
+					budget (pages_per_call entries every call) */
 	unsigned int backoff_us;     /* first retry delay, doubling per round; 0 = 200 us */
 	int pidfd;		     /* with PAGEMIG_PIDFD: a pidfd of pid, held by the caller */
 	uint64_t rate_bytes_per_s;   /* pace the calls to at most this many bytes/s; 0 = none */
