@@ -469,6 +469,13 @@ static void render_sampler(const struct pagemig_metrics_input *in, struct metric
 		/* samples of processes no longer managed when they were read (exited): ignored */
 		metrics_u64(t, NULL, st->unmanaged, "source", "access", "reason", "unmanaged",
 			    NULL);
+		/* not lost: late; a steady rise says drains keep meeting CPUs mid-staging */
+		metrics_family(t, "pagemig_sampler_flush_deferred_total", "counter",
+			       "CPUs whose staged fault samples a drain could not flush at once: "
+			       "busy (the CPU was staging; tried once more), missed (left for a "
+			       "later drain).");
+		metrics_u64(t, NULL, st->flush_busy, "reason", "busy", NULL);
+		metrics_u64(t, NULL, st->flush_missed, "reason", "missed", NULL);
 	}
 	if (in->migrations) {
 		metrics_family(

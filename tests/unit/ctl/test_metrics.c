@@ -240,6 +240,8 @@ static void test_render_full(void **state)
 								   : PAGEMIG_SOURCE_ACTIVE};
 	st.samples[PAGEMIG_SAMPLE_FAULT] = 1000;
 	st.ring_dropped = 2;
+	st.flush_busy = 5;
+	st.flush_missed = 1;
 	mig[PAGEMIG_MR_NUMA_MISPLACED].succeeded = 77;
 	mig[PAGEMIG_MR_SYSCALL].succeeded = 148;
 	audit.batches_interleaved = 3;
@@ -282,6 +284,9 @@ static void test_render_full(void **state)
 	assert_true(value_of(text, "pagemig_sampler_events_total{source=\"fault\"}") == 1000);
 	assert_true(value_of(text, "pagemig_sampler_dropped_total{source=\"access\",reason="
 				   "\"ring_full\"}") == 2);
+	assert_true(value_of(text, "pagemig_sampler_flush_deferred_total{reason=\"busy\"}") == 5);
+	assert_true(value_of(text, "pagemig_sampler_flush_deferred_total{reason=\"missed\"}") ==
+		    1);
 	assert_true(value_of(text, "pagemig_sampler_source_state{source=\"fault\",state="
 				   "\"active\"}") == 1);
 	assert_true(value_of(text, "pagemig_kernel_migrated_pages_total{reason=\"numa_misplaced\","
