@@ -98,7 +98,6 @@ struct page_agg {
 	double best;   /* top's score */
 	double on_res; /* score of accesses from the resident node */
 	uint64_t fresh; /* known accessing nodes sampled in the last interval (NODE_BIT) */
-	unsigned int seen; /* intervals with samples, summed over the entries */
 };
 
 /* What a policy wants done with a page: a target, or a reason it cannot have one. */
@@ -438,15 +437,6 @@ static struct want want_locality(const struct ctx *c, const struct proc_params *
 	return w;
 }
 
-/*
- * A far page is promoted only once it was sampled in this many intervals (or from two nodes):
- * one burst of samples is typically the first touch, which says where a page was wanted, not
- * that it is used again. The kernel's own tiering (numa_balancing=2) likewise promotes on a
- * second access, not the first. A hot page waits one re-arm period longer; a page written once
- * and then left cold is not promoted to the scarce near memory at all.
- */
-#define PROMOTE_MIN_SEEN 2
-
 /* tiering: promote hot far pages; demote cold near pages off a node under its watermark. */
 static struct want want_tiering(const struct ctx *c, const struct proc_params *pp,
 				const struct page_agg *a)
@@ -456,7 +446,7 @@ static struct want want_tiering(const struct ctx *c, const struct proc_params *p
 	uint64_t ok = pp->allowed & v->near;
 
 	if (v->far & NODE_BIT(a->r)) {
-		if (a->total < pp->hot || a->seen < PROMOTE_MIN_SEEN)
+		if (a->total < pp->hot)
 			return w;
 		/* the node using it, else where the process runs, else the nearest near node */
 		if (a->top >= 0 && a->best >= pp->share * a->total && v->mem_of[a->top] >= 0 &&
@@ -587,13 +577,11 @@ static size_t aggregate(const struct pagemig_policy_proc *pr, size_t i, struct p
 	a->top = -1;
 	a->total = a->known = a->best = a->on_res = 0;
 	a->fresh = 0;
-	a->seen = 0;
 	for (j = i; j < pr->n_pages && e[j].page == page; j++) {
 		double s = e[j].score > 0 ? e[j].score : 0; /* negative or NaN: nothing */
 		int node = e[j].node < MAX_NODES ? e[j].node : -1;
 
 		a->total += s;
-		a->seen += e[j].seen;
 		if (node < 0)
 			continue;
 		if (node < cur)

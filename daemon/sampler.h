@@ -123,7 +123,7 @@ struct pagemig_page_score {
 	uint32_t tgid;
 	uint16_t node;	/* accessing node (PAGEMIG_SAMPLER_NODE_UNKNOWN if unknown) */
 	uint8_t source; /* enum pagemig_sample_source */
-	uint8_t seen;	/* intervals with samples, up to 255 (1: one burst, a first touch say) */
+	uint8_t pad;
 	double score;	 /* decayed weight: sum over intervals of weight * factor^(age) */
 	uint64_t weight; /* weight sampled in the last interval */
 	uint32_t events; /* samples in the last interval */

@@ -214,12 +214,8 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 			e.tgid = k->tgid;
 			e.node = k->node;
 			e.source = k->source;
-			if (c == 0) {
-				e.seen = prev[i].seen;
+			if (c == 0)
 				e.score = prev[i++].score * factor;
-			}
-			if (e.seen < UINT8_MAX)
-				e.seen++;
 			/* A key can come twice when the kernel re-created an entry while it was
 			 * being drained: one sample set, summed. */
 			do {
