@@ -260,7 +260,8 @@ static const struct pagemig_config_key keys[] = {
 	      .special = "unlimited or 0: no limit")},
 	{"migrate", "pages_per_call", "1024", "number", "1..65536",
 	 "At most this many entries go to one move_pages(2) call: 4 KiB pages, or huge pages "
-	 "sent as one entry each (call_budget bounds the pages).", 0,
+	 "sent as one entry each (call_budget bounds the pages).",
+	 0,
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_NUMBER, CFG(pages_per_call), .min = 1, .max = 65536)},
 	{"migrate", "call_budget", "20ms", "duration", "100us..10s, or unlimited",
 	 "Target time of one move_pages(2) call; batches shrink to meet it.", 0,

@@ -85,7 +85,8 @@ static void test_folio_entries_per_call(void)
 	void **pages = lab_pages(p, BYTES);
 	int *to1 = lab_nodes(n, 1), *to0 = lab_nodes(n, 0), *st = malloc(n * sizeof(int));
 	struct pagemig_report rep;
-	struct pagemig_opts o = {.sz = sizeof(o), .pages_per_call = (unsigned int)folios,
+	struct pagemig_opts o = {.sz = sizeof(o),
+				 .pages_per_call = (unsigned int)folios,
 				 .call_budget_us = UINT_MAX};
 
 	pagemig_report_init(&rep);

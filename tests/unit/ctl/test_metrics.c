@@ -285,8 +285,7 @@ static void test_render_full(void **state)
 	assert_true(value_of(text, "pagemig_sampler_dropped_total{source=\"access\",reason="
 				   "\"ring_full\"}") == 2);
 	assert_true(value_of(text, "pagemig_sampler_flush_deferred_total{reason=\"busy\"}") == 5);
-	assert_true(value_of(text, "pagemig_sampler_flush_deferred_total{reason=\"missed\"}") ==
-		    1);
+	assert_true(value_of(text, "pagemig_sampler_flush_deferred_total{reason=\"missed\"}") == 1);
 	assert_true(value_of(text, "pagemig_sampler_source_state{source=\"fault\",state="
 				   "\"active\"}") == 1);
 	assert_true(value_of(text, "pagemig_kernel_migrated_pages_total{reason=\"numa_misplaced\","
