@@ -619,6 +619,14 @@ static void test_batch_errors(void **state)
 	assert_int_equal(pagemig_batch_flush(NULL, NULL), -EINVAL);
 }
 
+/* A fake process of n huge folios, all on node 0. */
+static void init_folios(int n)
+{
+	fk_init(&fk, (size_t)n * 512, 2);
+	for (int f = 0; f < n; f++)
+		fk_folio(&fk, (size_t)f * 512, 512, f + 1);
+}
+
 /* The budget counts pages (a dedup'd huge folio entry counts 512), pages_per_call entries; the
  * first call of an operation with the library's pages_per_call sends 64 pages, growing from
  * there. */
@@ -627,9 +635,7 @@ static void test_budget_counts_pages(void **state)
 	struct pagemig_opts o = {.sz = sizeof(o)};
 	struct pagemig_report rep;
 
-	fk_init(&fk, 2048, 2);
-	for (int f = 0; f < 4; f++)
-		fk_folio(&fk, (size_t)f * 512, 512, f + 1);
+	init_folios(4);
 	fk.ns_per_entry = 20000; /* the model charges per entry; a folio entry costs 20 us */
 	o.pages_per_call = 1024;
 	pagemig_report_init(&rep);
@@ -642,9 +648,7 @@ static void test_budget_counts_pages(void **state)
 	/* no budget: pages_per_call entries a call, whatever they stand for */
 	o.call_budget_us = UINT_MAX;
 	o.pages_per_call = 3;
-	fk_init(&fk, 2048, 2);
-	for (int f = 0; f < 4; f++)
-		fk_folio(&fk, (size_t)f * 512, 512, f + 1);
+	init_folios(4);
 	pagemig_report_init(&rep);
 	assert_int_equal(pagemig_move(PID, 2048, pages, nodes, status, &o, &rep), 0);
 	assert_all_on(2048, 1);
@@ -656,9 +660,7 @@ static void test_budget_counts_pages(void **state)
 	 * default 10 ms make three, more than pages_per_call's 1024 pages */
 	o.call_budget_us = 0;
 	o.pages_per_call = 1024;
-	fk_init(&fk, 8 * 512, 2);
-	for (int f = 0; f < 8; f++)
-		fk_folio(&fk, (size_t)f * 512, 512, f + 1);
+	init_folios(8);
 	fk.ns_per_entry = 3000000;
 	pagemig_report_init(&rep);
 	assert_int_equal(pagemig_move(PID, 8 * 512, pages, nodes, status, &o, &rep), 0);
