@@ -8,7 +8,10 @@
  *   on_fault      raw_tp/page_fault_user (x86-64 exceptions:page_fault_user). Every user page
  *                 fault: first touches, write faults after soft-dirty clearing (the loader's
  *                 re-arming), and NUMA hinting faults while kernel NUMA balancing scans.
- *                 Weight 1. Staged per CPU and written PAGEMIG_ACCESS_BATCH at a time.
+ *                 Weight 1; the record says whether the page was present (a protection
+ *                 fault: the re-armed kind) or not (a first touch: an allocation, which user
+ *                 space does not count as an access). Staged per CPU and written
+ *                 PAGEMIG_ACCESS_BATCH at a time.
  *   on_sample     perf_event. Memory-access samples of a hardware PMU (PEBS load latency, IBS
  *                 op) opened by the loader with PERF_SAMPLE_ADDR. Weight = the sample period.
  *                 Written one at a time.
@@ -61,7 +64,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Wake the consumer once the ring holds more than this (user space sets half the ring). */
 const volatile __u64 wakeup_bytes = PAGEMIG_SAMPLER_DEF_ACCESS_RING / 2;
 
-/* x86 page-fault error code: the access was a write (X86_PF_WRITE). */
+/* x86 page-fault error code: the page was present (X86_PF_PROT), the access was a write
+ * (X86_PF_WRITE). */
+#define PF_PROT	 0x1
 #define PF_WRITE 0x2
 
 /* Page-aligned addresses are what the records carry. */
@@ -116,7 +121,7 @@ static __always_inline __u64 wakeup_flags(void)
 }
 
 static __always_inline void fill(struct pagemig_access_record *r, __u32 tgid, __u64 addr,
-				 __u32 weight, __u8 source, bool write)
+				 __u32 weight, __u8 source, bool write, bool present)
 {
 	bool unknown;
 
@@ -126,7 +131,8 @@ static __always_inline void fill(struct pagemig_access_record *r, __u32 tgid, __
 	r->node = sampler_cpu_node(&unknown);
 	r->source = source;
 	r->write = write;
-	r->pad = 0;
+	r->present = present;
+	r->pad[0] = r->pad[1] = r->pad[2] = 0;
 	if (unknown)
 		COUNT(no_node);
 }
@@ -142,7 +148,7 @@ static __always_inline void record(__u32 tgid, __u64 addr, __u32 weight, __u8 so
 		COUNT(ring_full);
 		return;
 	}
-	fill(r, tgid, addr, weight, source, write);
+	fill(r, tgid, addr, weight, source, write, false);
 	flags = wakeup_flags();
 	bpf_ringbuf_submit(r, flags);
 }
@@ -163,7 +169,8 @@ int BPF_PROG(on_fault, unsigned long address, struct pt_regs *regs, unsigned lon
 	*(volatile __u32 *)&st->busy = 1;
 	barrier();
 	n = st->n & (PAGEMIG_ACCESS_BATCH - 1); /* < PAGEMIG_ACCESS_BATCH by construction */
-	fill(&st->r[n], tgid, address, 1, PAGEMIG_SAMPLE_FAULT, error_code & PF_WRITE);
+	fill(&st->r[n], tgid, address, 1, PAGEMIG_SAMPLE_FAULT, error_code & PF_WRITE,
+	     error_code & PF_PROT);
 	if (++n == PAGEMIG_ACCESS_BATCH) {
 		if (bpf_ringbuf_output(&samples, st->r, sizeof(st->r), wakeup_flags()))
 			COUNT_N(ring_full, PAGEMIG_ACCESS_BATCH);

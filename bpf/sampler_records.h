@@ -75,7 +75,11 @@ struct pagemig_access_record {
 	__u16 node;   /* node of the CPU that made the access, or PAGEMIG_SAMPLER_NODE_UNKNOWN */
 	__u8 source;  /* enum pagemig_sample_source */
 	__u8 write;   /* a write fault (x86 error code bit 1); 0 for PMU samples */
-	__u32 pad;
+	__u8 present; /* the fault found the page mapped (x86 error code bit 0): a write fault
+			 after soft-dirty clearing, copy-on-write. 0 for a first touch (the kernel
+			 allocates the page there and then), a swap-in, a NUMA hinting fault, and
+			 for PMU samples */
+	__u8 pad[3];
 };
 
 /*
@@ -111,9 +115,12 @@ struct pagemig_access_key {
 };
 
 struct pagemig_access_val {
-	__u64 weight; /* sum of the samples' weights */
-	__u32 events; /* samples */
+	__u64 weight; /* sum of the weights of the samples that count as accesses (not of
+			 allocations: see pagemig_access_table_add) */
+	__u32 events; /* samples, allocations included */
 	__u32 writes; /* of which writes */
+	__u32 allocs; /* of which allocations: first-touch faults, not counted in weight */
+	__u32 pad;
 };
 
 /* Per-CPU counters of sampler_access (one PERCPU_ARRAY entry; user space sums the CPUs). Only

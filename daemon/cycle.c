@@ -341,7 +341,8 @@ static int home_node(const struct pagemig_oncpu_score *oncpu, size_t n_oncpu)
 /*
  * Whether m is planned this cycle. Not when it had settled (its last plan had nothing for it
  * and it runs where it ran), that plan deferred no candidate (cooldown, rate limit, watermark)
- * and nothing of it was sampled since: its entries only decayed, and asking the kernel where
+ * and no access of it was sampled since (first touches of new pages are no accesses: see
+ * pagemig_page_score.weight): its entries only decayed, and asking the kernel where
  * each of its pages is - most of a cycle's work for a big settled process - would give the same
  * plan, but for guards that expired meanwhile (a refusal, a freeze, another mover's move).
  * Those are looked at again with its next samples, at the latest 8 rearm periods later.
@@ -354,7 +355,7 @@ static bool needs_plan(const struct pagemigd *d, const struct managed *m,
 	    d->cfg.rules[m->rule].type != PAGEMIG_POLICY_LOCALITY)
 		return true;
 	for (size_t i = 0; i < n; i++)
-		if (pages[i].events)
+		if (pages[i].weight)
 			return true;
 	return false;
 }

@@ -97,7 +97,8 @@ struct page_agg {
 	double known;  /* entries with a known accessing node */
 	double best;   /* top's score */
 	double on_res; /* score of accesses from the resident node */
-	uint64_t fresh; /* known accessing nodes sampled in the last interval (NODE_BIT) */
+	uint64_t fresh; /* known accessing nodes with accesses in the last interval (NODE_BIT) */
+	bool touched;	/* sampled in the last interval at all, a first touch included */
 };
 
 /* What a policy wants done with a page: a target, or a reason it cannot have one. */
@@ -395,9 +396,9 @@ static void count_skip(struct ctx *c, size_t proc, int skip)
 /*
  * Whether a page short of min_share follows its process home all the same: its top node is
  * where the process runs (home_mem, itself held to min_share of the on-CPU time), that node
- * has most of the page's score, and the last interval's samples came from there alone. This is
+ * has most of the page's score, and the last interval's accesses came from there alone. This is
  * a page whose accesses changed node with the process - the decayed score of its old node (the
- * first touch, say) would otherwise hold it back for several more intervals. A page really
+ * last phase, say) would otherwise hold it back for several more intervals. A page really
  * written from two nodes can go home this way, but never away from home: no ping-pong.
  */
 static bool follows_home(const struct ctx *c, const struct proc_params *pp,
@@ -458,7 +459,9 @@ static struct want want_tiering(const struct ctx *c, const struct proc_params *p
 			w.to = nearest_in(v, a->r, ok);
 		w.reason = PAGEMIG_REASON_PROMOTE;
 		w.cls = CLS_PAGE;
-	} else if ((v->near & NODE_BIT(a->r)) && a->total < pp->cold && v->need[a->r]) {
+	} else if ((v->near & NODE_BIT(a->r)) && a->total < pp->cold && !a->touched &&
+		   v->need[a->r]) {
+		/* not a page just allocated (sampled by its first touch alone, score 0) */
 		w.to = nearest_in(v, a->r, v->far & pp->allowed);
 		w.reason = PAGEMIG_REASON_DEMOTE;
 		w.cls = CLS_URGENT;
@@ -577,17 +580,19 @@ static size_t aggregate(const struct pagemig_policy_proc *pr, size_t i, struct p
 	a->top = -1;
 	a->total = a->known = a->best = a->on_res = 0;
 	a->fresh = 0;
+	a->touched = false;
 	for (j = i; j < pr->n_pages && e[j].page == page; j++) {
 		double s = e[j].score > 0 ? e[j].score : 0; /* negative or NaN: nothing */
 		int node = e[j].node < MAX_NODES ? e[j].node : -1;
 
 		a->total += s;
+		a->touched |= e[j].events > 0;
 		if (node < 0)
 			continue;
 		if (node < cur)
 			return 0;
 		a->known += s;
-		if (e[j].events)
+		if (e[j].weight)
 			a->fresh |= NODE_BIT(node);
 		if (node == a->r)
 			a->on_res += s;

@@ -783,6 +783,18 @@ static void update_numa_hint(struct pagemig_sampler *s)
 	}
 }
 
+/*
+ * Whether first touches count as accesses (pagemig_access_table.allocs_count): only where
+ * nothing better comes - without soft-dirty re-arming they are all the fault source sees - or
+ * where they cannot be told apart from NUMA balancing's hinting faults.
+ */
+static void update_alloc_weight(struct pagemig_sampler *s)
+{
+	s->table.allocs_count =
+		s->status[PAGEMIG_SOURCE_SOFTDIRTY].state != PAGEMIG_SOURCE_ACTIVE ||
+		s->snapshot.numa_balancing;
+}
+
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
 static int alloc_buffers(struct pagemig_sampler *s)
@@ -888,6 +900,7 @@ int pagemig_sampler_new(const struct pagemig_sampler_config *config, struct page
 	s->btf = NULL;
 	probe_softdirty(s);
 	update_numa_hint(s);
+	update_alloc_weight(s);
 
 	err = alloc_buffers(s);
 	if (err)
@@ -1276,6 +1289,7 @@ int pagemig_sampler_drain(struct pagemig_sampler *s, const struct pagemig_snapsh
 		drain_reasons(s);
 	s->cur = !s->cur;
 	update_numa_hint(s);
+	update_alloc_weight(s);
 
 	s->snapshot.seq++;
 	s->snapshot.time_ns = now;

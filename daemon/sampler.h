@@ -125,8 +125,11 @@ struct pagemig_page_score {
 	uint8_t source; /* enum pagemig_sample_source */
 	uint8_t pad;
 	double score;	 /* decayed weight: sum over intervals of weight * factor^(age) */
-	uint64_t weight; /* weight sampled in the last interval */
-	uint32_t events; /* samples in the last interval */
+	uint64_t weight; /* weight sampled in the last interval: accesses only. A first-touch
+			    fault (the page allocated there and then) weighs 0 while soft-dirty
+			    re-arming supplies accesses, unless kernel NUMA balancing runs (its
+			    hinting faults look the same) */
+	uint32_t events; /* samples in the last interval, first touches included */
 	uint32_t idle;	 /* drains since the entry last had samples */
 };
 

@@ -134,6 +134,8 @@ static size_t key_hash(uint64_t page, uint32_t tgid, uint16_t node, uint8_t sour
 bool pagemig_access_table_add(struct pagemig_access_table *t, const struct pagemig_access_record *r)
 {
 	size_t pos = key_hash(r->page, r->tgid, r->node, r->source) & t->mask;
+	bool alloc = r->source == PAGEMIG_SAMPLE_FAULT && !r->present;
+	uint32_t weight = alloc && !t->allocs_count ? 0 : r->weight;
 	struct pagemig_access_sample *e;
 
 	for (;;) {
@@ -144,9 +146,10 @@ bool pagemig_access_table_add(struct pagemig_access_table *t, const struct pagem
 		e = &t->v[i];
 		if (e->key.page == r->page && e->key.tgid == r->tgid && e->key.node == r->node &&
 		    e->key.source == r->source) {
-			e->val.weight += r->weight;
+			e->val.weight += weight;
 			e->val.events++;
 			e->val.writes += r->write;
+			e->val.allocs += alloc;
 			return true;
 		}
 		pos = (pos + 1) & t->mask;
@@ -160,9 +163,10 @@ bool pagemig_access_table_add(struct pagemig_access_table *t, const struct pagem
 	e->key.tgid = r->tgid;
 	e->key.node = r->node;
 	e->key.source = r->source;
-	e->val.weight = r->weight;
+	e->val.weight = weight;
 	e->val.events = 1;
 	e->val.writes = r->write;
+	e->val.allocs = alloc;
 	return true;
 }
 
@@ -225,7 +229,12 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 			} while (j < nfresh && !cmp_sample(&fresh[j - 1], &fresh[j]));
 			e.score += (double)e.weight;
 		}
-		if (e.score < min_score || e.score == 0) {
+		/*
+		 * Sampled this interval: kept. A page seen only by its first touch (score 0) is
+		 * remembered as long as one access would have been: it is known, and cold, which
+		 * is what tiering demotes first.
+		 */
+		if (!e.events && (e.score > 0 ? e.score : pow(factor, e.idle)) < min_score) {
 			r.forgotten++;
 			continue;
 		}

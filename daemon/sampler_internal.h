@@ -38,11 +38,21 @@ struct pagemig_access_table {
 	size_t cap;
 	uint32_t *index; /* positions in v, UINT32_MAX when empty */
 	size_t mask;
+	/* Whether a fault that found no page (a first touch) counts as an access. Normally not:
+	 * the kernel allocates the page there and then, by the memory policy, so the fault says
+	 * where the page was placed, not that it is in use; counting it would hold a page on the
+	 * node of its first touch, or pull a page placed by an explicit policy (mbind, a cpuset)
+	 * to the allocating CPU. Accesses come from the faults soft-dirty re-arming causes.
+	 * Without re-arming, first touches are all there is, and while kernel NUMA balancing
+	 * runs, its hinting faults look the same (no present mapping) and are accesses: in both
+	 * cases every fault counts (the sampler sets this at every drain). */
+	bool allocs_count;
 };
 
 int pagemig_access_table_init(struct pagemig_access_table *t, size_t cap);
 void pagemig_access_table_free(struct pagemig_access_table *t);
-/* Add one record. false when its key is new and the table is full (the sample is lost). */
+/* Add one record. false when its key is new and the table is full (the sample is lost). A
+ * first-touch fault counts in events and allocs but not in weight, unless t->allocs_count. */
 bool pagemig_access_table_add(struct pagemig_access_table *t,
 			      const struct pagemig_access_record *r);
 /* Empty the table (entries are sorted in place by the drain, so the index is rebuilt). */
@@ -73,7 +83,10 @@ struct pagemig_decay_result {
 
 /*
  * Next page scores: every entry of prev decays by factor, fresh samples (sorted, duplicates
- * summed) add their weight; entries below min_score are forgotten, and if more than cap remain,
+ * summed) add their weight; entries not sampled this interval that decayed below min_score are
+ * forgotten (one sampled this interval stays; one with score 0, seen only by first touches,
+ * stays as long as a score of 1 would have: factor^idle >= min_score), and if more than cap
+ * remain,
  * the lowest scores are dropped (ties: the later key goes). out is sorted like prev and must have
  * room for nprev + nfresh entries (only cap are kept).
  */

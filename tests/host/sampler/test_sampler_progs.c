@@ -3,9 +3,9 @@
  * The sampler's BPF program logic, driven through BPF_PROG_TEST_RUN with synthetic tracepoint
  * arguments (the programs are loaded, never attached, so nothing else reaches them):
  *
- *   on_fault   records (tgid, page, node of the CPU, weight 1, write bit) only for managed
- *              tgids; the node comes from cpu_node (remapped here to simulate a second node on
- *              a one-node machine); a CPU without a node is counted.
+ *   on_fault   records (tgid, page, node of the CPU, weight 1, write and present bits) only
+ *              for managed tgids; the node comes from cpu_node (remapped here to simulate a
+ *              second node on a one-node machine); a CPU without a node is counted.
  *   staging    on_fault stages samples per CPU: below PAGEMIG_ACCESS_BATCH nothing reaches the
  *              ring until flush_staged runs on that CPU (BPF_F_TEST_RUN_ON_CPU, from another
  *              CPU where there is one: the IPI path the drain takes), which delivers them in
@@ -229,13 +229,13 @@ static void test_fault(void)
 	}
 	set_managed(skel, tgid, true);
 
-	/* A write fault on CPU 1. */
+	/* A write fault on a mapped page (soft-dirty re-armed, say) on CPU 1. */
 	CHECK_EQ(pin(cpu1), 0);
 	args[0] = 0x7f1234567abcull;
 	args[1] = 0;
-	args[2] = 0x6; /* X86_PF_WRITE | X86_PF_USER */
+	args[2] = 0x7; /* X86_PF_PROT | X86_PF_WRITE | X86_PF_USER */
 	CHECK_EQ(run(skel->progs.on_fault, args, 3), 0);
-	/* A read fault on CPU 0. */
+	/* A read fault on CPU 0, no page mapped: a first touch. */
 	CHECK_EQ(pin(0), 0);
 	args[0] = 0x7f1234568000ull;
 	args[2] = 0x4;
@@ -255,6 +255,7 @@ static void test_fault(void)
 		CHECK_EQ(r->source, PAGEMIG_SAMPLE_FAULT);
 		CHECK_EQ(r->weight, 1);
 		CHECK_EQ(r->write, 1);
+		CHECK_EQ(r->present, 1);
 	}
 	r = samples_of(&sink, 0, &n);
 	CHECK(r && n == (cpu1 ? 1u : 2u));
@@ -264,6 +265,11 @@ static void test_fault(void)
 	CHECK_EQ(r->page, 0x7f1234568000ull);
 	CHECK_EQ(r->node, 0);
 	CHECK_EQ(r->write, 0);
+	CHECK_EQ(r->present, 0);
+	if (!cpu1) {
+		CHECK_EQ(r[-1].write, 1);
+		CHECK_EQ(r[-1].present, 1);
+	}
 
 	/* A CPU without a node: recorded as unknown, and counted. */
 	node = PAGEMIG_SAMPLER_NODE_UNKNOWN;

@@ -110,6 +110,12 @@ void fx_page(struct fx *f, size_t proc, uint64_t page, unsigned int node, double
 	fx_set_where(f, proc, page, resident);
 }
 
+void fx_fresh(struct fx *f, size_t proc, size_t i)
+{
+	f->procs[proc].pages[i].events = 1;
+	f->procs[proc].pages[i].weight = 1;
+}
+
 void fx_retouch(struct fx *f, size_t proc, uint64_t page, unsigned int node, double score)
 {
 	struct fx_proc *p = &f->procs[proc];

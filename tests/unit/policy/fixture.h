@@ -52,6 +52,9 @@ size_t fx_proc(struct fx *f, pid_t tgid, int rule);
  * the page resides on resident. Entries may come in any order; fx_plan() sorts them. */
 void fx_page(struct fx *f, size_t proc, uint64_t page, unsigned int node, double score,
 	     int resident);
+/* Mark the proc's entry number i (in the order added) as sampled in the last interval: one
+ * access of weight 1. */
+void fx_fresh(struct fx *f, size_t proc, size_t i);
 /* Set every entry of page to score 0 (forgotten accesses) and add one from node with score. */
 void fx_retouch(struct fx *f, size_t proc, uint64_t page, unsigned int node, double score);
 /* On-CPU score of a process on node. */

@@ -154,9 +154,10 @@ static void test_share_and_shared(void **state)
 
 /*
  * Short of min_share, a page still follows its process home when the home node has most of its
- * score and was the only node sampled in the last interval (the old node's score is a first
- * touch that has not decayed yet); not without a home, not away from home, not while the other
- * node is still sampled too, not without a majority.
+ * score and was the only node with accesses sampled in the last interval (the old node's score
+ * is from an earlier phase and has not decayed yet; a first touch there is no access); not
+ * without a home, not away from home, not while the other node is still sampled too, not
+ * without a majority.
  */
 static void test_follows_home(void **state)
 {
@@ -170,34 +171,42 @@ static void test_follows_home(void **state)
 	/* first touch on 0 (decayed), sampled on 1 now: 1 / 1.8 < 0.75 but follows home */
 	fx_page(&f, p, fx_addr(1), 0, 0.8, 0);
 	fx_page(&f, p, fx_addr(1), 1, 1.0, 0);
-	f.procs[p].pages[1].events = 1;
+	fx_fresh(&f, p, 1);
 	/* both nodes sampled in the last interval: shared */
 	fx_page(&f, p, fx_addr(2), 0, 0.8, 0);
-	f.procs[p].pages[2].events = 1;
+	fx_fresh(&f, p, 2);
 	fx_page(&f, p, fx_addr(2), 1, 1.0, 0);
-	f.procs[p].pages[3].events = 1;
+	fx_fresh(&f, p, 3);
 	/* no majority for home: shared */
 	fx_page(&f, p, fx_addr(3), 0, 0.8, 1);
 	fx_page(&f, p, fx_addr(3), 1, 0.7, 1);
 	fx_page(&f, p, fx_addr(3), 2, 0.5, 1);
-	f.procs[p].pages[5].events = 1;
+	fx_fresh(&f, p, 5);
 	/* away from home (top node 2, process on 1): shared, stays */
 	fx_page(&f, p, fx_addr(4), 1, 0.8, 1);
 	fx_page(&f, p, fx_addr(4), 2, 1.0, 1);
-	f.procs[p].pages[8].events = 1;
+	fx_fresh(&f, p, 8);
+	/* node 0 sampled in the last interval only by a first touch (weight 0: the page was
+	 * freed and allocated again there), node 1 by an access: follows home */
+	fx_page(&f, p, fx_addr(5), 0, 0.8, 0);
+	f.procs[p].pages[9].events = 1;
+	fx_page(&f, p, fx_addr(5), 1, 1.0, 0);
+	fx_fresh(&f, p, 10);
 	/* the same page as the first in a process without a home (on-CPU split): shared */
 	q = fx_proc(&f, 200, 0);
 	fx_oncpu(&f, q, 1, 50);
 	fx_oncpu(&f, q, 0, 50);
 	fx_page(&f, q, fx_addr(1), 0, 0.8, 0);
 	fx_page(&f, q, fx_addr(1), 1, 1.0, 0);
-	f.procs[q].pages[1].events = 1;
+	fx_fresh(&f, q, 1);
 
 	assert_int_equal(fx_plan(&f), 0);
-	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(f.plan.n_moves, 2);
 	assert_non_null(fx_move(&f, 100, fx_addr(1)));
 	assert_int_equal(fx_move(&f, 100, fx_addr(1))->to, 1);
 	assert_int_equal(fx_move(&f, 100, fx_addr(1))->reason, PAGEMIG_REASON_LOCAL_PAGE);
+	assert_non_null(fx_move(&f, 100, fx_addr(5)));
+	assert_int_equal(fx_move(&f, 100, fx_addr(5))->to, 1);
 	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_SHARED], 4);
 	fx_fini(&f);
 }

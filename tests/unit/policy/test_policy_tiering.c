@@ -75,6 +75,9 @@ static void test_demote(void **state)
 		fx_page(&f, p, fx_addr(i), 0, 0.2 - 0.01 * i, 0); /* cold, colder with i */
 	fx_page(&f, p, fx_addr(5), 0, 0.3, 0);			  /* not cold */
 	fx_page(&f, p, fx_addr(6), 1, 0.01, 1);			  /* cold on a node with room */
+	/* just allocated (a first touch in the last interval: events, no weight): not cold */
+	fx_page(&f, p, fx_addr(7), 0, 0, 0);
+	f.procs[p].pages[7].events = 1;
 	assert_int_equal(fx_plan(&f), 0);
 	assert_int_equal(f.plan.n_moves, 3);
 	for (int i = 0; i < 3; i++) {

@@ -27,6 +27,7 @@ static struct pagemig_access_record rec(uint32_t tgid, uint64_t page, uint16_t n
 		.node = node,
 		.source = source,
 		.write = write,
+		.present = 1, /* an access (a fault on a mapped page); see test_table_allocs */
 	};
 
 	return r;
@@ -95,6 +96,72 @@ static void test_table(void **state)
 	r = rec(8, 0x2000, 0, PAGEMIG_SAMPLE_FAULT, 1, 0);
 	assert_true(pagemig_access_table_add(&t, &r));
 	assert_int_equal(t.n, 1);
+	pagemig_access_table_free(&t);
+}
+
+/*
+ * A first-touch fault (no page mapped: an allocation) is counted as a sample but weighs
+ * nothing, unless the table is told that such faults are accesses (NUMA balancing's hinting
+ * faults); PMU samples have no present bit and always weigh. The decay keeps a page sampled
+ * only by its first touch for that interval (score 0) and forgets it at the next drain.
+ */
+static void test_table_allocs(void **state)
+{
+	struct pagemig_access_table t;
+	struct pagemig_access_record r;
+	struct pagemig_page_score out[4], out2[4];
+	struct pagemig_decay_result d;
+
+	assert_int_equal(pagemig_access_table_init(&t, 4), 0);
+	r = rec(7, 0x1000, 0, PAGEMIG_SAMPLE_FAULT, 1, 1);
+	r.present = 0;
+	assert_true(pagemig_access_table_add(&t, &r)); /* first touch */
+	r.present = 1;
+	assert_true(pagemig_access_table_add(&t, &r)); /* written again after re-arming */
+	r = rec(7, 0x2000, 0, PAGEMIG_SAMPLE_FAULT, 1, 1);
+	r.present = 0;
+	assert_true(pagemig_access_table_add(&t, &r)); /* first touch alone */
+	r = rec(7, 0x3000, 0, PAGEMIG_SAMPLE_PMU, 500, 0);
+	assert_true(pagemig_access_table_add(&t, &r)); /* present 0: not a fault */
+	assert_int_equal(t.n, 3);
+	assert_int_equal(t.v[0].val.weight, 1);
+	assert_int_equal(t.v[0].val.events, 2);
+	assert_int_equal(t.v[0].val.allocs, 1);
+	assert_int_equal(t.v[1].val.weight, 0);
+	assert_int_equal(t.v[1].val.events, 1);
+	assert_int_equal(t.v[1].val.allocs, 1);
+	assert_int_equal(t.v[2].val.weight, 500);
+	assert_int_equal(t.v[2].val.allocs, 0);
+
+	/* the page seen only by its first touch: in the snapshot with score 0, and remembered
+	 * as long as a score of 1 would be (0.5^4 >= 0.05 > 0.5^5), like the page next to it */
+	pagemig_access_sort(t.v, t.n);
+	d = pagemig_decay_pages(NULL, 0, t.v, t.n, 0.5, 0.05, 4, out);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(out[1].page, 0x2000);
+	assert_true(out[1].score == 0.0);
+	assert_int_equal(out[1].events, 1);
+	assert_int_equal(out[1].weight, 0);
+	for (int drain = 1; drain <= 4; drain++) {
+		d = pagemig_decay_pages(out, 3, NULL, 0, 0.5, 0.05, 4, out2);
+		assert_int_equal(d.n, 3);
+		assert_int_equal(out2[1].page, 0x2000);
+		assert_int_equal(out2[1].idle, drain);
+		memcpy(out, out2, sizeof(out));
+	}
+	d = pagemig_decay_pages(out, 3, NULL, 0, 0.5, 0.05, 4, out2);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.forgotten, 2);
+	assert_int_equal(out2[0].page, 0x3000);
+
+	/* while NUMA balancing runs, a fault without a mapped page counts (hinting faults) */
+	pagemig_access_table_reset(&t);
+	t.allocs_count = true;
+	r = rec(7, 0x2000, 0, PAGEMIG_SAMPLE_FAULT, 1, 0);
+	r.present = 0;
+	assert_true(pagemig_access_table_add(&t, &r));
+	assert_int_equal(t.v[0].val.weight, 1);
+	assert_int_equal(t.v[0].val.allocs, 1);
 	pagemig_access_table_free(&t);
 }
 
@@ -269,10 +336,15 @@ static void test_oncpu(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_factor),	     cmocka_unit_test(test_table),
-		cmocka_unit_test(test_table_many),   cmocka_unit_test(test_decay_merge),
-		cmocka_unit_test(test_decay_forget), cmocka_unit_test(test_decay_duplicates),
-		cmocka_unit_test(test_decay_cap),    cmocka_unit_test(test_oncpu),
+		cmocka_unit_test(test_factor),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_table_allocs),
+		cmocka_unit_test(test_table_many),
+		cmocka_unit_test(test_decay_merge),
+		cmocka_unit_test(test_decay_forget),
+		cmocka_unit_test(test_decay_duplicates),
+		cmocka_unit_test(test_decay_cap),
+		cmocka_unit_test(test_oncpu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
