@@ -426,17 +426,27 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap)
 }
 
 /*
- * Whether this cycle leaves the executor's pending plan alone. A new plan would throw away the
- * unfinished one (and cost a residence query and a planning pass that compete with the moves for
- * the same thread), so a plan runs to its end unless it has grown old: after PLAN_MAX_AGE
- * intervals the workload may have moved on (a thread changed node) and a fresh plan wins.
+ * Whether this cycle leaves the executor's pending plan alone. A new plan costs a residence
+ * query and a planning pass that compete with the moves for the same thread, so a plan runs on
+ * unless it has grown old - after PLAN_MAX_AGE intervals the workload may have moved on (a
+ * thread changed node) and a fresh plan replaces it - or it will be done within this interval
+ * anyway: then a new plan takes what was sampled since (the rest of a large hot set, whose
+ * faults come over several intervals) now rather than one interval later, and the old plan's
+ * last moves stay behind it (plan_is_young).
  */
 #define PLAN_MAX_AGE 4
+static bool plan_is_young(const struct pagemigd *d, uint64_t now)
+{
+	return executor_pending(d->exec) &&
+	       executor_pending_age_ms(d->exec, now) < PLAN_MAX_AGE * d->cfg.interval_ms;
+}
+
 static bool executor_keeps_plan(const struct pagemigd *d)
 {
-	uint64_t age = executor_pending_age_ms(d->exec, mono_ms());
+	uint64_t now = mono_ms();
 
-	return !d->paused && executor_pending(d->exec) && age < PLAN_MAX_AGE * d->cfg.interval_ms;
+	return !d->paused && plan_is_young(d, now) &&
+	       executor_pending_ms(d->exec, now) > d->cfg.interval_ms;
 }
 
 /*
@@ -527,7 +537,8 @@ int pagemigd_cycle(struct pagemigd *d)
 	if (d->sampler)
 		settle_processes(d);
 	if (!d->paused)
-		err = executor_submit(d->exec, &d->plan, pagemigd_observing(d), mono_ms());
+		err = (plan_is_young(d, mono_ms()) ? executor_submit_keeping : executor_submit)(
+			d->exec, &d->plan, pagemigd_observing(d), mono_ms());
 	d->cycles++;
 	d->last_cycle_ns = mono_ns() - t0;
 	if (err)

@@ -99,27 +99,76 @@ static int cmp_move(const void *a, const void *b)
 	return x->page < y->page ? -1 : (x->page > y->page);
 }
 
-int executor_submit(struct executor *e, const struct pagemig_plan *plan, bool observe,
-		    uint64_t now_ms)
+static int cmp_tgid_page(const struct pagemig_plan_move *x, const struct pagemig_plan_move *y)
 {
-	if (plan->n_moves > e->cap) {
-		struct pagemig_plan_move *m = realloc(e->moves, plan->n_moves * sizeof(*m));
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	return x->page < y->page ? -1 : (x->page > y->page);
+}
 
-		if (!m)
-			return -ENOMEM;
-		e->moves = m;
-		e->cap = plan->n_moves;
+static int cmp_key_page(const void *a, const void *b)
+{
+	return cmp_tgid_page(a, b);
+}
+
+/* Whether (tgid, page) of m is among the n moves of sorted (by tgid and page). */
+static bool planned_in(const struct pagemig_plan_move *sorted, size_t n,
+		       const struct pagemig_plan_move *m)
+{
+	return bsearch(m, sorted, n, sizeof(*sorted), cmp_key_page) != NULL;
+}
+
+/*
+ * The new work: the plan's moves, then, with keep, the pending moves of the old plan for pages
+ * the new one does not name (old pending moves sit at moves[pos..n), which this overwrites).
+ */
+static int take_plan(struct executor *e, const struct pagemig_plan *plan, bool keep)
+{
+	size_t old_n = keep ? e->n - e->pos : 0, n = plan->n_moves + old_n, kept = 0;
+	struct pagemig_plan_move *m = malloc((n ? n : 1) * sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	memcpy(m, plan->moves, plan->n_moves * sizeof(*m));
+	if (old_n) {
+		qsort(m, plan->n_moves, sizeof(*m), cmp_key_page);
+		for (size_t i = e->pos; i < e->n; i++)
+			if (!planned_in(m, plan->n_moves, &e->moves[i]))
+				m[plan->n_moves + kept++] = e->moves[i];
 	}
-	e->n = plan->n_moves;
+	free(e->moves);
+	e->moves = m;
+	e->cap = n;
+	e->n = plan->n_moves + kept;
+	return 0;
+}
+
+static int submit(struct executor *e, const struct pagemig_plan *plan, bool observe,
+		  uint64_t now_ms, bool keep)
+{
+	int err = take_plan(e, plan, keep && !observe && e->pos < e->n);
+
+	if (err)
+		return err;
 	e->pos = 0;
 	e->observe = observe;
 	e->start_ms = now_ms;
 	e->bytes_done = 0;
-	if (!e->n)
-		return 0;
-	memcpy(e->moves, plan->moves, plan->n_moves * sizeof(*e->moves));
-	qsort(e->moves, e->n, sizeof(*e->moves), cmp_move);
+	if (e->n)
+		qsort(e->moves, e->n, sizeof(*e->moves), cmp_move);
 	return 0;
+}
+
+int executor_submit(struct executor *e, const struct pagemig_plan *plan, bool observe,
+		    uint64_t now_ms)
+{
+	return submit(e, plan, observe, now_ms, false);
+}
+
+int executor_submit_keeping(struct executor *e, const struct pagemig_plan *plan, bool observe,
+			    uint64_t now_ms)
+{
+	return submit(e, plan, observe, now_ms, true);
 }
 
 void executor_cancel(struct executor *e)
@@ -135,6 +184,17 @@ uint64_t executor_pending(const struct executor *e)
 uint64_t executor_pending_age_ms(const struct executor *e, uint64_t now_ms)
 {
 	return e->pos < e->n && now_ms > e->start_ms ? now_ms - e->start_ms : 0;
+}
+
+uint64_t executor_pending_ms(const struct executor *e, uint64_t now_ms)
+{
+	uint64_t elapsed = executor_pending_age_ms(e, now_ms);
+
+	if (e->pos >= e->n)
+		return 0;
+	if (!e->pos || !elapsed)
+		return UINT64_MAX;
+	return (uint64_t)(e->n - e->pos) * elapsed / e->pos;
 }
 
 static int cmp_page(const void *a, const void *b)

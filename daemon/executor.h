@@ -68,6 +68,12 @@ void executor_configure(struct executor *e, const struct pagemig_opts *opts,
 int executor_submit(struct executor *e, const struct pagemig_plan *plan, bool observe,
 		    uint64_t now_ms);
 
+/* The same, but pending moves of the last plan for pages this plan does not name stay, after
+ * this plan's: for a plan made before the last one ran out, whose pages (not sampled since,
+ * perhaps) may no longer qualify on their own. */
+int executor_submit_keeping(struct executor *e, const struct pagemig_plan *plan, bool observe,
+			    uint64_t now_ms);
+
 /* Drop pending work (pause, stop). */
 void executor_cancel(struct executor *e);
 
@@ -76,6 +82,11 @@ uint64_t executor_pending(const struct executor *e);
 
 /* Milliseconds since the pending work was submitted at now_ms (0 when nothing is pending). */
 uint64_t executor_pending_age_ms(const struct executor *e, uint64_t now_ms);
+
+/* Milliseconds the pending work will take at the pace it went since it was submitted (pacing
+ * and the cycles in between included): 0 when nothing is pending, UINT64_MAX when nothing of it
+ * ran yet. */
+uint64_t executor_pending_ms(const struct executor *e, uint64_t now_ms);
 
 /* Run moves until slice_ms has passed or pacing says wait. Returns the milliseconds until it
  * wants to run again (0 = now, -1 = nothing pending). */

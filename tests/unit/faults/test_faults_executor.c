@@ -255,6 +255,44 @@ static void test_plan_replaced_half_way(void **state)
 	check_history_adds_up();
 }
 
+/*
+ * A plan made before the last one ran out keeps the last one's pending moves for pages it does
+ * not name (behind its own), once each; a replacing plan drops them. The estimate of what is
+ * left follows the pace so far.
+ */
+static void test_plan_keeping_pending(void **state)
+{
+	const struct exec_counters *c = executor_counters(ex);
+
+	plan_pages(0, 1000, 1);
+	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
+	assert_true(executor_pending_ms(ex, 0) == UINT64_MAX); /* nothing ran yet */
+	assert_true(executor_step(ex, 0) >= 0);			/* the first group: 8 pages */
+	assert_int_equal(executor_pending(ex), 1000 - 8);
+	/* 8 pages in 40 ms: 992 more take 4960 ms */
+	assert_int_equal(executor_pending_ms(ex, 40), 4960);
+	/* the new plan names pages 500..1499 (500..999 again, from where they are now) */
+	plan_pages(500, 1000, 1);
+	assert_int_equal(executor_submit_keeping(ex, &plan, false, 50), 0);
+	assert_int_equal(executor_pending(ex), 1000 + 492); /* and 8..499 of the old plan */
+	run_all();
+	assert_int_equal(executor_pending_ms(ex, 60), 0);
+	assert_int_equal(on_node(1), 1500);
+	assert_int_equal(c->pages_moved, 1500);
+	assert_int_equal(c->pages_planned, 1500);
+
+	/* replacing instead: the old plan's pending moves go */
+	plan_pages(1500, 100, 2);
+	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
+	assert_true(executor_step(ex, 0) >= 0);
+	plan_pages(1600, 10, 2);
+	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
+	assert_int_equal(executor_pending(ex), 10);
+	run_all();
+	assert_int_equal(on_node(2), 8 + 10);
+	check_history_adds_up();
+}
+
 /* Many cycles with whole calls failing at random, exits and reuses: the counters match the
  * pages that really changed node, and the history adds up. */
 static void test_random_cycles(void **state)
@@ -329,6 +367,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lasting_refusals_remembered, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_plan_replaced_half_way, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_keeping_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_cycles, setup, teardown),
 	};
 
