@@ -99,6 +99,7 @@ struct page_agg {
 	double on_res; /* score of accesses from the resident node */
 	uint64_t fresh; /* known accessing nodes with accesses in the last interval (NODE_BIT) */
 	bool touched;	/* sampled in the last interval at all, a first touch included */
+	unsigned int seen; /* intervals with accesses, summed over the entries */
 };
 
 /* What a policy wants done with a page: a target, or a reason it cannot have one. */
@@ -438,6 +439,15 @@ static struct want want_locality(const struct ctx *c, const struct proc_params *
 	return w;
 }
 
+/*
+ * A far page is promoted only once accesses to it were sampled in this many intervals (or from
+ * two nodes): a page written once after it was placed - initialised, then left cold - has one
+ * burst, and does not deserve the scarce near memory. The kernel's own tiering
+ * (numa_balancing=2) likewise promotes on a second access, not the first. A hot page waits
+ * one re-arm period longer. (First touches are no accesses at all: pagemig_page_score.weight.)
+ */
+#define PROMOTE_MIN_SEEN 2
+
 /* tiering: promote hot far pages; demote cold near pages off a node under its watermark. */
 static struct want want_tiering(const struct ctx *c, const struct proc_params *pp,
 				const struct page_agg *a)
@@ -447,7 +457,7 @@ static struct want want_tiering(const struct ctx *c, const struct proc_params *p
 	uint64_t ok = pp->allowed & v->near;
 
 	if (v->far & NODE_BIT(a->r)) {
-		if (a->total < pp->hot)
+		if (a->total < pp->hot || a->seen < PROMOTE_MIN_SEEN)
 			return w;
 		/* the node using it, else where the process runs, else the nearest near node */
 		if (a->top >= 0 && a->best >= pp->share * a->total && v->mem_of[a->top] >= 0 &&
@@ -581,12 +591,14 @@ static size_t aggregate(const struct pagemig_policy_proc *pr, size_t i, struct p
 	a->total = a->known = a->best = a->on_res = 0;
 	a->fresh = 0;
 	a->touched = false;
+	a->seen = 0;
 	for (j = i; j < pr->n_pages && e[j].page == page; j++) {
 		double s = e[j].score > 0 ? e[j].score : 0; /* negative or NaN: nothing */
 		int node = e[j].node < MAX_NODES ? e[j].node : -1;
 
 		a->total += s;
 		a->touched |= e[j].events > 0;
+		a->seen += e[j].seen;
 		if (node < 0)
 			continue;
 		if (node < cur)

@@ -32,7 +32,8 @@
  *             node (where it runs most, when that holds min_share of its on-CPU time).
  *             A process with on-CPU data and no sampled page at all gets one whole-process
  *             request to its home node (PAGEMIG_PLAN_WHOLE_PROCESS) if the input allows it.
- *   tiering   hot pages on a far node (memory-only, or a tier above 0) are promoted to a near
+ *   tiering   hot pages on a far node (memory-only, or a tier above 0) that were accessed in two
+ *             intervals or more (one burst of writes is no sign of use) are promoted to a near
  *             node: the one accessing them most, else the home node, else the nearest near node,
  *             as long as the target stays above its watermark. Cold pages (score < cold_score)
  *             on a near node below its watermark are demoted to the nearest farther node, coldest

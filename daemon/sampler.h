@@ -123,7 +123,7 @@ struct pagemig_page_score {
 	uint32_t tgid;
 	uint16_t node;	/* accessing node (PAGEMIG_SAMPLER_NODE_UNKNOWN if unknown) */
 	uint8_t source; /* enum pagemig_sample_source */
-	uint8_t pad;
+	uint8_t seen;	/* intervals with accesses (weight), up to 255: 1 is one burst of use */
 	double score;	 /* decayed weight: sum over intervals of weight * factor^(age) */
 	uint64_t weight; /* weight sampled in the last interval: accesses only. A first-touch
 			    fault (the page allocated there and then) weighs 0 while soft-dirty

@@ -218,8 +218,10 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 			e.tgid = k->tgid;
 			e.node = k->node;
 			e.source = k->source;
-			if (c == 0)
+			if (c == 0) {
+				e.seen = prev[i].seen;
 				e.score = prev[i++].score * factor;
+			}
 			/* A key can come twice when the kernel re-created an entry while it was
 			 * being drained: one sample set, summed. */
 			do {
@@ -228,6 +230,8 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 				j++;
 			} while (j < nfresh && !cmp_sample(&fresh[j - 1], &fresh[j]));
 			e.score += (double)e.weight;
+			if (e.weight && e.seen < UINT8_MAX)
+				e.seen++;
 		}
 		/*
 		 * Sampled this interval: kept. A page seen only by its first touch (score 0) is

@@ -229,6 +229,7 @@ static void build(struct world *w, const struct opts *o, size_t procs, size_t pa
 					.tgid = tgid,
 					.node = (uint16_t)(u >= 0.97 ? PAGEMIG_SAMPLER_NODE_UNKNOWN
 								     : acc),
+					.seen = 3, /* a steady state: several intervals */
 					.score = score};
 				w->resident[e++] = (int16_t)res;
 			} else {
@@ -239,12 +240,14 @@ static void build(struct world *w, const struct opts *o, size_t procs, size_t pa
 				w->entries[e] = (struct pagemig_page_score){.page = addr,
 									    .tgid = tgid,
 									    .node = (uint16_t)lo,
+									    .seen = 3,
 									    .score = score * split};
 				w->resident[e++] = (int16_t)res;
 				w->entries[e] =
 					(struct pagemig_page_score){.page = addr,
 								    .tgid = tgid,
 								    .node = (uint16_t)hi,
+								    .seen = 3,
 								    .score = score * (1 - split)};
 				w->resident[e++] = (int16_t)res;
 			}

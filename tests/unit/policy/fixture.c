@@ -103,8 +103,12 @@ void fx_page(struct fx *f, size_t proc, uint64_t page, unsigned int node, double
 		p->pages = xrealloc(p->pages, p->cap * sizeof(*p->pages));
 		p->resident = xrealloc(p->resident, p->cap * sizeof(*p->resident));
 	}
-	p->pages[p->n] = (struct pagemig_page_score){
-		.page = page, .tgid = (uint32_t)p->p.tgid, .node = (uint16_t)node, .score = score};
+	/* accessed in a few intervals: fx_seen() makes a page a one-off */
+	p->pages[p->n] = (struct pagemig_page_score){.page = page,
+						     .tgid = (uint32_t)p->p.tgid,
+						     .node = (uint16_t)node,
+						     .seen = 4,
+						     .score = score};
 	p->resident[p->n] = (int16_t)resident;
 	p->n++;
 	fx_set_where(f, proc, page, resident);
@@ -133,6 +137,15 @@ void fx_retouch(struct fx *f, size_t proc, uint64_t page, unsigned int node, dou
 	}
 	if (!found)
 		fx_page(f, proc, page, node, score, fx_where(f, proc, page));
+}
+
+void fx_seen(struct fx *f, size_t proc, uint64_t page, unsigned int seen)
+{
+	struct fx_proc *p = &f->procs[proc];
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->pages[i].page == page)
+			p->pages[i].seen = (uint8_t)seen;
 }
 
 void fx_oncpu(struct fx *f, size_t proc, unsigned int node, double score)

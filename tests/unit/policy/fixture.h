@@ -57,6 +57,8 @@ void fx_page(struct fx *f, size_t proc, uint64_t page, unsigned int node, double
 void fx_fresh(struct fx *f, size_t proc, size_t i);
 /* Set every entry of page to score 0 (forgotten accesses) and add one from node with score. */
 void fx_retouch(struct fx *f, size_t proc, uint64_t page, unsigned int node, double score);
+/* Set the intervals with accesses of every entry of page (fx_page() makes it 4). */
+void fx_seen(struct fx *f, size_t proc, uint64_t page, unsigned int seen);
 /* On-CPU score of a process on node. */
 void fx_oncpu(struct fx *f, size_t proc, unsigned int node, double score);
 /* The process's threads now run this much on node 0 and on node 1: its on-CPU scores are

@@ -40,6 +40,41 @@ static void test_promote(void **state)
 	fx_fini(&f);
 }
 
+/* A far page with accesses sampled in one interval only (one burst of writes) is not promoted,
+ * however high its score; accessed in a second interval, or from a second node, it is.
+ * Locality does not wait. */
+static void test_promote_needs_second_interval(void **state)
+{
+	struct fx f;
+	size_t p, q;
+
+	fx_init(&f, 2, 2);
+	p = fx_proc(&f, 100, 1);
+	fx_oncpu(&f, p, 1, 100);
+	fx_page(&f, p, fx_addr(1), 1, 8, 2);
+	fx_seen(&f, p, fx_addr(1), 1);
+	fx_page(&f, p, fx_addr(2), 1, 1, 2); /* hot_score exactly, two intervals */
+	fx_seen(&f, p, fx_addr(2), 2);
+	fx_page(&f, p, fx_addr(3), 0, 1, 2); /* once from each of two nodes */
+	fx_page(&f, p, fx_addr(3), 1, 1, 2);
+	fx_seen(&f, p, fx_addr(3), 1);
+	q = fx_proc(&f, 200, 0);		 /* locality */
+	fx_oncpu(&f, q, 1, 100);
+	fx_page(&f, q, fx_addr(1), 1, 1, 0);
+	fx_seen(&f, q, fx_addr(1), 1);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_null(fx_move(&f, 100, fx_addr(1)));
+	assert_int_equal(fx_move(&f, 100, fx_addr(2))->to, 1);
+	assert_non_null(fx_move(&f, 100, fx_addr(3)));
+	assert_int_equal(fx_move(&f, 200, fx_addr(1))->to, 1);
+
+	/* its second interval with accesses: promoted */
+	fx_seen(&f, p, fx_addr(1), 2);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(fx_move(&f, 100, fx_addr(1))->to, 1);
+	fx_fini(&f);
+}
+
 /* Promotion stops where the near node would fall below its watermark. */
 static void test_promote_watermark(void **state)
 {
@@ -216,6 +251,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_promote),
+		cmocka_unit_test(test_promote_needs_second_interval),
 		cmocka_unit_test(test_promote_watermark),
 		cmocka_unit_test(test_demote),
 		cmocka_unit_test(test_demote_priority_and_far_watermark),

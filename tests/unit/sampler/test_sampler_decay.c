@@ -142,6 +142,8 @@ static void test_table_allocs(void **state)
 	assert_true(out[1].score == 0.0);
 	assert_int_equal(out[1].events, 1);
 	assert_int_equal(out[1].weight, 0);
+	assert_int_equal(out[1].seen, 0); /* no interval with accesses */
+	assert_int_equal(out[0].seen, 1); /* first touch and a write: one */
 	for (int drain = 1; drain <= 4; drain++) {
 		d = pagemig_decay_pages(out, 3, NULL, 0, 0.5, 0.05, 4, out2);
 		assert_int_equal(d.n, 3);
@@ -211,6 +213,7 @@ static void test_decay_merge(void **state)
 	assert_int_equal(a[2].tgid, 2);
 	assert_int_equal(a[0].events, 6);
 	assert_int_equal(a[0].idle, 0);
+	assert_int_equal(a[0].seen, 1); /* six samples, one interval */
 
 	/* Interval 2 with factor 0.5: (1,0x1000,0) sampled again, others decay; a new one. */
 	fresh[0] = sample(1, 0x1000, 0, 2, 2);
@@ -221,11 +224,14 @@ static void test_decay_merge(void **state)
 	assert_true(b[0].score == 6.0 * 0.5 + 2); /* (1, 0x1000, 0) */
 	assert_int_equal(b[0].weight, 2);
 	assert_int_equal(b[0].idle, 0);
+	assert_int_equal(b[0].seen, 2);
 	assert_true(b[1].score == 1.0); /* (1, 0x1000, 1) decayed: 2 * 0.5 */
 	assert_int_equal(b[1].weight, 0);
 	assert_int_equal(b[1].events, 0);
 	assert_int_equal(b[1].idle, 1);
+	assert_int_equal(b[1].seen, 1); /* not sampled again: still one interval */
 	assert_int_equal(b[2].page, 0x2000); /* new */
+	assert_int_equal(b[2].seen, 1);
 	assert_true(b[3].score == 2.0);	     /* (2, 0x3000, 0): 4 * 0.5 */
 }
 
