@@ -475,6 +475,18 @@ static void settle_processes(struct pagemigd *d)
 	}
 }
 
+/* Whether a page can be sampled again after its first touch: soft-dirty re-arming, hardware
+ * samples or NUMA balancing's hinting faults. */
+static bool sampler_sees_pages_again(const struct pagemig_sampler *s,
+				     const struct pagemig_snapshot *snap)
+{
+	const struct pagemig_source_status *st = pagemig_sampler_sources(s);
+
+	return st[PAGEMIG_SOURCE_SOFTDIRTY].state == PAGEMIG_SOURCE_ACTIVE ||
+	       st[PAGEMIG_SOURCE_PMU].state == PAGEMIG_SOURCE_ACTIVE ||
+	       (snap && snap->numa_balancing);
+}
+
 int pagemigd_cycle(struct pagemigd *d)
 {
 	const struct pagemig_snapshot *snap = NULL;
@@ -521,6 +533,7 @@ int pagemigd_cycle(struct pagemigd *d)
 		.interval_ms = d->cfg.interval_ms,
 		.numa_balancing = snap && snap->numa_balancing,
 		.page_size = (uint32_t)sysconf(_SC_PAGESIZE),
+		.seen_once = d->sampler && !sampler_sees_pages_again(d->sampler, snap),
 	};
 	err = pagemig_policy_plan(&in, &d->plan);
 	if (err)

@@ -445,6 +445,7 @@ static struct want want_locality(const struct ctx *c, const struct proc_params *
  * burst, and does not deserve the scarce near memory. The kernel's own tiering
  * (numa_balancing=2) likewise promotes on a second access, not the first. A hot page waits
  * one re-arm period longer. (First touches are no accesses at all: pagemig_page_score.weight.)
+ * Where the sampler cannot see a page twice (pagemig_policy_input.seen_once), one will do.
  */
 #define PROMOTE_MIN_SEEN 2
 
@@ -457,7 +458,7 @@ static struct want want_tiering(const struct ctx *c, const struct proc_params *p
 	uint64_t ok = pp->allowed & v->near;
 
 	if (v->far & NODE_BIT(a->r)) {
-		if (a->total < pp->hot || a->seen < PROMOTE_MIN_SEEN)
+		if (a->total < pp->hot || a->seen < (c->in->seen_once ? 1 : PROMOTE_MIN_SEEN))
 			return w;
 		/* the node using it, else where the process runs, else the nearest near node */
 		if (a->top >= 0 && a->best >= pp->share * a->total && v->mem_of[a->top] >= 0 &&

@@ -222,6 +222,9 @@ struct pagemig_policy_input {
 	bool numa_balancing; /* kernel NUMA balancing is on: its moves are never undone */
 	uint32_t page_size;  /* bytes in a base page (0 = 4096) */
 	bool whole_process;  /* the executor expands PAGEMIG_PLAN_WHOLE_PROCESS moves: plan them */
+	bool seen_once;	     /* the sampler sees a page at most once (no soft-dirty re-arming, no
+				hardware samples, no hinting faults): one interval with accesses
+				is all a page can have, and tiering promotes on it */
 };
 
 /* ---- output ------------------------------------------------------------------------------ */

@@ -68,6 +68,13 @@ static void test_promote_needs_second_interval(void **state)
 	assert_non_null(fx_move(&f, 100, fx_addr(3)));
 	assert_int_equal(fx_move(&f, 200, fx_addr(1))->to, 1);
 
+	/* where the sampler cannot see a page twice (no re-arming), one interval will do */
+	f.in.seen_once = true;
+	assert_int_equal(fx_plan(&f), 0);
+	assert_non_null(fx_move(&f, 100, fx_addr(1)));
+	assert_int_equal(fx_move(&f, 100, fx_addr(1))->to, 1);
+	f.in.seen_once = false;
+
 	/* its second interval with accesses: promoted */
 	fx_seen(&f, p, fx_addr(1), 2);
 	assert_int_equal(fx_plan(&f), 0);
