@@ -129,7 +129,8 @@ static int take_plan(struct executor *e, const struct pagemig_plan *plan, bool k
 
 	if (!m)
 		return -ENOMEM;
-	memcpy(m, plan->moves, plan->n_moves * sizeof(*m));
+	if (plan->n_moves) /* an empty plan may have no array */
+		memcpy(m, plan->moves, plan->n_moves * sizeof(*m));
 	if (old_n) {
 		qsort(m, plan->n_moves, sizeof(*m), cmp_key_page);
 		for (size_t i = e->pos; i < e->n; i++)

@@ -271,6 +271,10 @@ static void test_plan_keeping_pending(void **state)
 	assert_int_equal(executor_pending(ex), 1000 - 8);
 	/* 8 pages in 40 ms: 992 more take 4960 ms */
 	assert_int_equal(executor_pending_ms(ex, 40), 4960);
+	/* an empty plan (no array at all) keeps them all */
+	plan = (struct pagemig_plan){0};
+	assert_int_equal(executor_submit_keeping(ex, &plan, false, 45), 0);
+	assert_int_equal(executor_pending(ex), 1000 - 8);
 	/* the new plan names pages 500..1499 (500..999 again, from where they are now) */
 	plan_pages(500, 1000, 1);
 	assert_int_equal(executor_submit_keeping(ex, &plan, false, 50), 0);
