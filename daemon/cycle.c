@@ -549,9 +549,15 @@ int pagemigd_cycle(struct pagemigd *d)
 		d->plan.n_moves = 0; /* nothing to place; said at start */
 	if (d->sampler)
 		settle_processes(d);
-	if (!d->paused)
-		err = (plan_is_young(d, mono_ms()) ? executor_submit_keeping : executor_submit)(
-			d->exec, &d->plan, pagemigd_observing(d), mono_ms());
+	if (!d->paused) {
+		uint64_t now = mono_ms();
+
+		if (plan_is_young(d, now))
+			err = executor_submit_keeping(d->exec, &d->plan, pagemigd_observing(d),
+						      now);
+		else
+			err = executor_submit(d->exec, &d->plan, pagemigd_observing(d), now);
+	}
 	d->cycles++;
 	d->last_cycle_ns = mono_ns() - t0;
 	if (err)

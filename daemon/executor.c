@@ -99,16 +99,13 @@ static int cmp_move(const void *a, const void *b)
 	return x->page < y->page ? -1 : (x->page > y->page);
 }
 
-static int cmp_tgid_page(const struct pagemig_plan_move *x, const struct pagemig_plan_move *y)
+static int cmp_key_page(const void *a, const void *b)
 {
+	const struct pagemig_plan_move *x = a, *y = b;
+
 	if (x->tgid != y->tgid)
 		return x->tgid < y->tgid ? -1 : 1;
 	return x->page < y->page ? -1 : (x->page > y->page);
-}
-
-static int cmp_key_page(const void *a, const void *b)
-{
-	return cmp_tgid_page(a, b);
 }
 
 /* Whether (tgid, page) of m is among the n moves of sorted (by tgid and page). */
@@ -120,15 +117,25 @@ static bool planned_in(const struct pagemig_plan_move *sorted, size_t n,
 
 /*
  * The new work: the plan's moves, then, with keep, the pending moves of the old plan for pages
- * the new one does not name (old pending moves sit at moves[pos..n), which this overwrites).
+ * the new one does not name. Those sit at moves[pos..n) and are read while the new array is
+ * written, so keeping takes a new array; replacing reuses the old one.
  */
 static int take_plan(struct executor *e, const struct pagemig_plan *plan, bool keep)
 {
 	size_t old_n = keep ? e->n - e->pos : 0, n = plan->n_moves + old_n, kept = 0;
-	struct pagemig_plan_move *m = malloc((n ? n : 1) * sizeof(*m));
+	struct pagemig_plan_move *m = e->moves;
 
-	if (!m)
-		return -ENOMEM;
+	if (old_n) {
+		m = malloc(n * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+	} else if (n > e->cap) {
+		m = realloc(e->moves, n * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		e->moves = m;
+		e->cap = n;
+	}
 	if (plan->n_moves) /* an empty plan may have no array */
 		memcpy(m, plan->moves, plan->n_moves * sizeof(*m));
 	if (old_n) {
@@ -136,10 +143,10 @@ static int take_plan(struct executor *e, const struct pagemig_plan *plan, bool k
 		for (size_t i = e->pos; i < e->n; i++)
 			if (!planned_in(m, plan->n_moves, &e->moves[i]))
 				m[plan->n_moves + kept++] = e->moves[i];
+		free(e->moves);
+		e->moves = m;
+		e->cap = n;
 	}
-	free(e->moves);
-	e->moves = m;
-	e->cap = n;
 	e->n = plan->n_moves + kept;
 	return 0;
 }
