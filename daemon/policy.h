@@ -26,19 +26,21 @@
  *   locality  hot (score >= hot_score) pages go to the node that accesses them most, when that
  *             node has at least min_share of the page's score; otherwise the page is shared and
  *             stays put (PAGEMIG_SKIP_SHARED) - unless that node is the process's home node,
- *             holds more than half of the page's score, and was the only node with samples of
- *             the page in the last interval (its events): the page follows the process home. A CPU node without memory stands for its nearest
- *             node with memory. Hot pages whose accesses carry no node go to the process's home
- *             node (where it runs most, when that holds min_share of its on-CPU time).
- *             A process with on-CPU data and no sampled page at all gets one whole-process
- *             request to its home node (PAGEMIG_PLAN_WHOLE_PROCESS) if the input allows it.
+ *             holds more than half of the page's score, and was the only node with accesses to
+ *             the page in the last interval (their weight; a first touch is none): the page
+ *             follows the process home. A CPU node without memory stands for its nearest node
+ *             with memory. Hot pages whose accesses carry no node go to the process's home node
+ *             (where it runs most, when that holds min_share of its on-CPU time). A process
+ *             with on-CPU data and no sampled page at all gets one whole-process request to its
+ *             home node (PAGEMIG_PLAN_WHOLE_PROCESS) if the input allows it.
  *   tiering   hot pages on a far node (memory-only, or a tier above 0) that were accessed in two
- *             intervals or more (one burst of writes is no sign of use) are promoted to a near
- *             node: the one accessing them most, else the home node, else the nearest near node,
- *             as long as the target stays above its watermark. Cold pages (score < cold_score)
- *             on a near node below its watermark are demoted to the nearest farther node, coldest
- *             first, until the bytes planned away would bring the node back to its watermark.
- *             Pages that left the snapshot are not known and never demoted.
+ *             intervals or more (one burst of writes is no sign of use; one will do with
+ *             seen_once) are promoted to a near node: the one accessing them most, else the
+ *             home node, else the nearest near node, as long as the target stays above its
+ *             watermark. Cold pages (score < cold_score, not just allocated) on a near node
+ *             below its watermark are demoted to the nearest farther node, coldest first, until
+ *             the bytes planned away would bring the node back to its watermark. Pages that
+ *             left the snapshot are not known and never demoted.
  *   pin       every sampled page outside pin_nodes (whatever its score) goes back: to pin_target,
  *             or to the allowed pin node nearest to where the page is (one with room first).
  *   ignore    nothing is planned and the history does not record the process.
