@@ -167,8 +167,9 @@ lab() {
 	log "lab $name: booting ($args, nodes of $mib MiB), at most $timeout s; host load $(cut -d' ' -f1-3 /proc/loadavg)"
 	provenance "$name" "nodes=${mib}MiB"
 	: >"$console"
+	# multi: one host thread per vCPU, as in every earlier run, and host_sampler times them.
 	"$root/tests/lab/run-lab.sh" --build "$build" --kernel "$kernel" --nodes 3 --node-mib "$mib" --tests field_lab \
-		--timeout "$timeout" --log "$console" --append "field.args=$args" \
+		--tcg-threads multi --timeout "$timeout" --log "$console" --append "field.args=$args" \
 		>"$results/lab-$name.runlab" 2>&1 &
 	pid=$!
 	host_sampler "$pid" "$console" >"$results/lab-$name.host" &
