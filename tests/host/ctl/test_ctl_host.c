@@ -49,6 +49,7 @@ static char dir[64], sock_path[100], conf_path[128], prom_path[128], log_path[12
 static char group_name[32];
 static gid_t group_gid;
 static bool have_group;
+static bool outsider_can_run; /* uid 65534 can execute ctl_bin (see main) */
 static pid_t daemon_pid = -1;
 static bool observe;
 static unsigned int http_port; /* metrics_listen */
@@ -117,6 +118,19 @@ static void collect(int out, int err, struct run *r, int64_t deadline)
 			close(p[i].fd);
 	r->out[no] = 0;
 	r->err[ne] = 0;
+}
+
+/* Whether as may execute ctl_bin: every folder above it must be searchable by others. */
+static bool can_execute(const struct as *as)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		drop_to(as);
+		_exit(access(ctl_bin, X_OK) ? 1 : 0);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 /* Run pagemigctl -s SOCK ARGS... (NULL-terminated) as as. */
@@ -840,6 +854,10 @@ static void test_outsider(void)
 	struct run r;
 	struct json_object *o;
 
+	if (!outsider_can_run) {
+		printf("skip: uid 65534 cannot execute %s\n", ctl_bin);
+		return;
+	}
 	ctl(&r, &nobody, "status", NULL);
 	CHECK_EQ(r.status, 4);
 	CHECK(strstr(r.err, "permission denied") && strstr(r.err, "Run as root or join"));
@@ -861,6 +879,10 @@ static void test_group_member(void)
 
 	if (!have_group) {
 		printf("skip: no temporary group (groupadd failed)\n");
+		return;
+	}
+	if (!outsider_can_run) {
+		printf("skip: uid 65534 cannot execute %s\n", ctl_bin);
 		return;
 	}
 	ctl(&r, &member_of, "status", NULL);
@@ -1094,6 +1116,20 @@ int main(int argc, char **argv)
 	snprintf(conf_path, sizeof(conf_path), "%s/pagemig.conf", dir);
 	snprintf(prom_path, sizeof(prom_path), "%s/pagemig.prom", dir);
 	snprintf(log_path, sizeof(log_path), "%s/pagemigd.log", dir);
+	/*
+	 * A checkout in a folder only root may enter (mktemp -d makes 0700 ones) leaves uid 65534
+	 * unable to start pagemigctl at all (exec fails, status 127): say so instead of failing
+	 * on it. CI must run these cases.
+	 */
+	outsider_can_run = can_execute(&(struct as){.uid = 65534, .gid = 65534});
+	if (!outsider_can_run) {
+		fprintf(stderr,
+			"%s: uid 65534 cannot execute %s (a folder above it is not "
+			"searchable by others); the cases run as another user are %s\n",
+			argv[0], ctl_bin, getenv("CI") ? "failed (CI is set)" : "skipped");
+		if (getenv("CI"))
+			return 1;
+	}
 	snprintf(group_name, sizeof(group_name), "pmctl%d", (int)getpid() % 100000);
 	snprintf(cmd, sizeof(cmd), "groupadd %s 2>/dev/null", group_name);
 	if (system(cmd) == 0) {
