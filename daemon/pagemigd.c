@@ -160,6 +160,8 @@ static void apply_config(struct pagemigd *d)
 		timerfd_settime(d->timerfd, 0, &its, NULL);
 }
 
+static void update_status(struct pagemigd *d);
+
 int pagemigd_reload(struct pagemigd *d)
 {
 	char old_socket[sizeof(d->cfg.socket_path)];
@@ -200,11 +202,12 @@ int pagemigd_reload(struct pagemigd *d)
 	}
 	if (err) {
 		log_error("reloading '%s' failed: the running configuration stays", d->config_path);
-		sd_notifyf(0, "READY=1\nSTATUS=reload failed: '%s' has errors; running the previous "
-			      "configuration",
-			   d->config_path);
+		d->reload_failed = true;
+		update_status(d);
+		sd_notify(0, "READY=1");
 		return err;
 	}
+	d->reload_failed = false;
 	if (strcmp(old_socket, d->cfg.socket_path))
 		log_warning("socket_path changed to '%s': the daemon keeps '%s' until restarted",
 			    d->cfg.socket_path, old_socket);
@@ -214,6 +217,7 @@ int pagemigd_reload(struct pagemigd *d)
 	apply_config(d);
 	log_notice("configuration reloaded from '%s': %zu policies, mode %s", d->config_path,
 		   d->cfg.n_rules, pagemigd_observing(d) ? "observe" : "enforce");
+	update_status(d);
 	sd_notify(0, "READY=1");
 	return 0;
 }
@@ -370,8 +374,12 @@ static void update_status(struct pagemigd *d)
 
 	if (d->local_share >= 0)
 		snprintf(share, sizeof(share), "%.0f%%", d->local_share * 100);
+	/* A refused reload stays in the status until a reload succeeds: the operator may look
+	 * only after several cycles. */
 	snprintf(d->status_line, sizeof(d->status_line),
-		 "%s%s: %zu processes, %llu pages moved, %llu failed, local access %s",
+		 "%s%.255s%s%s%s: %zu processes, %llu pages moved, %llu failed, local access %s",
+		 d->reload_failed ? "reload failed: '" : "", d->reload_failed ? d->config_path : "",
+		 d->reload_failed ? "' has errors; running the previous configuration, " : "",
 		 pagemigd_observing(d) ? "observing" : "enforcing", d->paused ? " (paused)" : "",
 		 d->n_procs, (unsigned long long)c->pages_moved,
 		 (unsigned long long)c->pages_failed, share);

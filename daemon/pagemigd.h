@@ -35,6 +35,7 @@ struct managed {
 	int settled_home;	 /* home_node when the last plan had nothing for it, else -2 */
 	bool planned;		 /* the latest plan has moves for it */
 	uint64_t deferred;	 /* candidates its latest plan deferred (cooldown, rate, watermark) */
+	uint64_t unconfirmed;	 /* hot far pages its latest plan waits to sample again (tiering) */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };
@@ -73,7 +74,8 @@ struct pagemigd {
 	bool paused;
 	bool stopping;
 	double local_share; /* over every managed process */
-	char status_line[256];
+	bool reload_failed; /* the latest reload was refused: the status line says so */
+	char status_line[512];
 };
 
 /* The mode in force: observe when configured or forced on the command line. */

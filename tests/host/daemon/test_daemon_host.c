@@ -211,9 +211,22 @@ static void test_start_status_reload_stop(void)
 	usleep(500000);
 	s = status();
 	CHECK(s && get_int(s, "interval_ms") == 3000);
+	CHECK(s && strstr(get_str(s, "status"), "reload failed"));
 	json_object_put(s);
 	CHECK(log_has("reloading"));
 	CHECK(log_has(":8: ")); /* FILE:LINE of the bad key (or of the second [daemon]) */
+	/* the status line keeps saying so through the next cycles, until a reload succeeds */
+	usleep(3500000);
+	s = status();
+	CHECK(s && strstr(get_str(s, "status"), "reload failed"));
+	json_object_put(s);
+	write_conf("3s", NULL);
+	kill(pid, SIGHUP);
+	usleep(500000);
+	s = status();
+	CHECK(s && !strstr(get_str(s, "status"), "reload failed") &&
+	      strstr(get_str(s, "status"), "processes"));
+	json_object_put(s);
 
 	CHECK_EQ(stop(pid, &took), 0);
 	printf("  stopped in %.0f ms\n", took * 1000);

@@ -175,6 +175,9 @@ case_reload() {
 	check "systemctl reload pagemigd (a bad file)" systemctl reload pagemigd.service
 	wait_for 20 sh -c "systemctl show -p StatusText --value pagemigd | grep -q 'reload failed'" &&
 		ok "STATUS= says: $(prop pagemigd StatusText)" || bad "STATUS= is '$(prop pagemigd StatusText)'"
+	sleep 5 # two cycles, each with a new status line
+	prop pagemigd StatusText | grep -q 'reload failed' &&
+		ok "STATUS= still says it after 5 s" || bad "STATUS= is '$(prop pagemigd StatusText)' after 5 s"
 	check "the old configuration stays (interval 2s)" interval_is 2000
 	[ "$(prop pagemigd ActiveState)" = active ] && [ "$(prop pagemigd MainPID)" = "$pid" ] &&
 		ok "still active, same process" || bad "state $(prop pagemigd ActiveState), pid $(prop pagemigd MainPID) (was $pid)"
@@ -184,6 +187,9 @@ case_reload() {
 	cp /run/lab-pagemig.conf.orig "$conf"
 	check "systemctl reload pagemigd (the shipped file again)" systemctl reload pagemigd.service
 	wait_for 20 interval_is 5000 || bad "interval not back to 5s"
+	prop pagemigd StatusText | grep -q 'reload failed' &&
+		bad "STATUS= still says the reload failed: '$(prop pagemigd StatusText)'" ||
+		ok "STATUS= after a good reload: $(prop pagemigd StatusText)"
 }
 
 restarted() { # restarted OLDPID: a new main process is up and answers
