@@ -450,28 +450,42 @@ static bool executor_keeps_plan(const struct pagemigd *d)
 }
 
 /*
- * Tell the sampler which processes have settled: the plan has nothing for them and they still
- * run where they ran when it last had nothing. Their write faults are re-armed less often.
+ * Tell the sampler which processes have settled: the plan has nothing for them, not even pages
+ * waiting for a second sample, and they still run where they ran when it last had nothing.
+ * Their write faults are re-armed less often. A process with such waiting pages is re-armed at
+ * once: its next interval then decides them, not the one after its next period.
  */
 static void settle_processes(struct pagemigd *d)
 {
-	for (size_t i = 0; i < d->n_procs; i++)
+	for (size_t i = 0; i < d->n_procs; i++) {
 		d->procs[i].planned = false;
+		d->procs[i].unconfirmed = 0;
+	}
 	for (size_t j = 0; j < d->plan.n_moves; j++) {
 		struct managed *m = find_proc(d, d->n_procs, d->plan.moves[j].tgid);
 
 		if (m)
 			m->planned = true;
 	}
-	for (size_t k = 0; k < d->plan.n_procs && k < d->n_pin; k++)
-		d->procs[d->pin_proc[k]].deferred = d->plan.procs[k].deferred;
+	for (size_t k = 0; k < d->plan.n_procs && k < d->n_pin; k++) {
+		struct managed *m = &d->procs[d->pin_proc[k]];
+
+		m->deferred = d->plan.procs[k].deferred;
+		m->unconfirmed = d->plan.procs[k].unconfirmed;
+	}
 	for (size_t i = 0; i < d->n_procs; i++) {
 		struct managed *m = &d->procs[i];
-		bool quiet = !m->planned && m->local_share >= 0 && m->home_node >= 0;
+		bool quiet =
+			!m->planned && !m->unconfirmed && m->local_share >= 0 && m->home_node >= 0;
 
 		pagemig_sampler_settle(d->sampler, m->pid,
 				       quiet && m->settled_home == m->home_node);
 		m->settled_home = quiet ? m->home_node : -2;
+		if (m->unconfirmed && !d->paused &&
+		    pagemig_sampler_rearm_early(d->sampler, m->pid) > 0)
+			log_debug("pid %d re-armed early: %" PRIu64
+				  " hot far pages wait for a second sample",
+				  (int)m->pid, m->unconfirmed);
 	}
 }
 

@@ -449,6 +449,15 @@ static void render_sampler(const struct pagemig_metrics_input *in, struct metric
 		metrics_u64(t, NULL, st->slices, "source", "oncpu", NULL);
 		metrics_u64(t, NULL, st->audit_events, "source", "audit", NULL);
 		metrics_u64(t, NULL, st->rearms, "source", "softdirty", NULL);
+		metrics_family(t, "pagemig_sampler_rearms_early_total", "counter",
+			       "Soft-dirty re-arms made before their period for a process whose "
+			       "hot far pages wait for a second sample (tiering).");
+		metrics_u64(t, NULL, st->rearms_early, NULL);
+		metrics_family(t, "pagemig_sampler_not_present_faults_total", "counter",
+			       "Fault samples on a page not present (first touches; hinting faults "
+			       "under NUMA balancing), by whether they were weighed as accesses.");
+		metrics_u64(t, NULL, st->not_present[0], "weighed", "no", NULL);
+		metrics_u64(t, NULL, st->not_present[1], "weighed", "yes", NULL);
 		metrics_family(t, "pagemig_sampler_dropped_total", "counter",
 			       "Sampler data lost, per source and reason.");
 		metrics_u64(t, NULL, st->ring_dropped, "source", "access", "reason", "ring_full",

@@ -149,6 +149,7 @@ const char *pagemig_policy_skip_name(enum pagemig_policy_skip s)
 		[PAGEMIG_SKIP_NOT_ALLOWED] = "not_allowed",
 		[PAGEMIG_SKIP_OTHER_MOVER] = "other_mover",
 		[PAGEMIG_SKIP_REFUSED] = "refused",
+		[PAGEMIG_SKIP_UNCONFIRMED] = "unconfirmed",
 	};
 
 	return (unsigned int)s < PAGEMIG_SKIP__COUNT ? names[s] : "?";
@@ -392,6 +393,8 @@ static void count_skip(struct ctx *c, size_t proc, int skip)
 	if (skip == PAGEMIG_SKIP_COOLDOWN || skip == PAGEMIG_SKIP_RATE ||
 	    skip == PAGEMIG_SKIP_WATERMARK)
 		c->plan->procs[proc].deferred++;
+	if (skip == PAGEMIG_SKIP_UNCONFIRMED)
+		c->plan->procs[proc].unconfirmed++;
 }
 
 /*
@@ -444,8 +447,10 @@ static struct want want_locality(const struct ctx *c, const struct proc_params *
  * two nodes): a page written once after it was placed - initialised, then left cold - has one
  * burst, and does not deserve the scarce near memory. The kernel's own tiering
  * (numa_balancing=2) likewise promotes on a second access, not the first. A hot page waits
- * one re-arm period longer. (First touches are no accesses at all: pagemig_page_score.weight.)
- * Where the sampler cannot see a page twice (pagemig_policy_input.seen_once), one will do.
+ * one interval longer: the daemon re-arms a process with such pages at once
+ * (pagemig_plan_proc.unconfirmed) instead of at its next period. (First touches are no accesses
+ * at all: pagemig_page_score.weight.) Where the sampler cannot see a page twice
+ * (pagemig_policy_input.seen_once), one will do.
  */
 #define PROMOTE_MIN_SEEN 2
 
@@ -458,8 +463,12 @@ static struct want want_tiering(const struct ctx *c, const struct proc_params *p
 	uint64_t ok = pp->allowed & v->near;
 
 	if (v->far & NODE_BIT(a->r)) {
-		if (a->total < pp->hot || a->seen < (c->in->seen_once ? 1 : PROMOTE_MIN_SEEN))
+		if (a->total < pp->hot)
 			return w;
+		if (a->seen < (c->in->seen_once ? 1 : PROMOTE_MIN_SEEN)) {
+			w.skip = PAGEMIG_SKIP_UNCONFIRMED;
+			return w;
+		}
 		/* the node using it, else where the process runs, else the nearest near node */
 		if (a->top >= 0 && a->best >= pp->share * a->total && v->mem_of[a->top] >= 0 &&
 		    (ok & NODE_BIT(v->mem_of[a->top])))

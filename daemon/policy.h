@@ -250,6 +250,7 @@ enum pagemig_policy_skip {
 	PAGEMIG_SKIP_NOT_ALLOWED,  /* target outside mems_allowed or the memory policy */
 	PAGEMIG_SKIP_OTHER_MOVER,  /* another mover (e.g. NUMA balancing) moved it: left alone */
 	PAGEMIG_SKIP_REFUSED,	   /* the kernel refused to move it lately (shared, not migratable) */
+	PAGEMIG_SKIP_UNCONFIRMED,  /* tiering: a hot far page seen used in one interval only */
 	PAGEMIG_SKIP__COUNT
 };
 
@@ -292,6 +293,8 @@ struct pagemig_plan_proc {
 	uint64_t skipped;     /* candidate moves not planned this interval */
 	uint64_t deferred;    /* of those, skipped for cooldown, rate or watermark: a later plan
 				 may take them with no new sample */
+	uint64_t unconfirmed; /* of the skipped, PAGEMIG_SKIP_UNCONFIRMED: sampling the process
+				 again soon (pagemig_sampler_rearm_early) settles them sooner */
 	uint64_t frozen;      /* pages frozen for ping-pong since the history knows the process */
 	uint64_t other_moved; /* pages other movers moved since the history knows the process */
 };

@@ -408,9 +408,13 @@ static int on_access_record(void *ctx, void *data, size_t len)
 		if (r->source < PAGEMIG_SAMPLE__COUNT)
 			s->stats.samples[r->source]++;
 		/* A process unmanaged since the sample was taken: not its business any more. */
-		if (!is_managed(s, r->tgid))
+		if (!is_managed(s, r->tgid)) {
 			s->stats.unmanaged++;
-		else if (!pagemig_access_table_add(&s->table, r))
+			continue;
+		}
+		if (r->source == PAGEMIG_SAMPLE_FAULT && !r->present)
+			s->stats.not_present[s->table.allocs_count]++;
+		if (!pagemig_access_table_add(&s->table, r))
 			s->stats.table_dropped++;
 	}
 	return 0;
@@ -1061,17 +1065,42 @@ int pagemig_sampler_audit_mover(struct pagemig_sampler *s, pid_t tgid, bool on)
 	return err == -E2BIG ? -ENOSPC : err;
 }
 
+/* Returns 1 when re-armed, else clear_refs's negative errno (counted in rearm_failed). */
 static int rearm_one(struct pagemig_sampler *s, struct sampler_managed *m, uint64_t now)
 {
+	int err;
+
 	m->last_rearm_ns = now;
 	if (m->settled && m->backoff < REARM_MAX_BACKOFF)
 		m->backoff++;
-	if (pagemig_softdirty_clear(s->cfg.proc_root, (pid_t)m->tgid)) {
+	err = pagemig_softdirty_clear(s->cfg.proc_root, (pid_t)m->tgid);
+	if (err) {
 		s->stats.rearm_failed++;
-		return 0;
+		return err;
 	}
 	s->stats.rearms++;
 	return 1;
+}
+
+static struct sampler_managed *find_managed(struct pagemig_sampler *s, pid_t tgid)
+{
+	__u32 key = (__u32)tgid;
+
+	return bsearch(&key, s->managed, s->nmanaged, sizeof(*s->managed), cmp_u32);
+}
+
+int pagemig_sampler_rearm_early(struct pagemig_sampler *s, pid_t tgid)
+{
+	struct sampler_managed *m = find_managed(s, tgid);
+
+	if (!m)
+		return -ENOENT;
+	if (!s->softdirty_ok)
+		return -EOPNOTSUPP;
+	if (s->last_drain_ns && m->last_rearm_ns >= s->last_drain_ns)
+		return 0; /* its samples since then are still to come */
+	s->stats.rearms_early++;
+	return rearm_one(s, m, now_ns());
 }
 
 int pagemig_sampler_rearm(struct pagemig_sampler *s)
@@ -1082,7 +1111,7 @@ int pagemig_sampler_rearm(struct pagemig_sampler *s)
 	if (!s->softdirty_ok)
 		return -EOPNOTSUPP;
 	for (size_t i = 0; i < s->nmanaged; i++)
-		done += rearm_one(s, &s->managed[i], now);
+		done += rearm_one(s, &s->managed[i], now) > 0;
 	s->last_rearm_ns = now;
 	return done;
 }
@@ -1094,7 +1123,8 @@ static void rearm_due(struct pagemig_sampler *s, uint64_t now)
 		struct sampler_managed *m = &s->managed[i];
 		uint64_t period = (uint64_t)s->cfg.rearm_ms * NSEC_PER_MSEC << m->backoff;
 
-		if (!s->cfg.rearm_ms || now - m->last_rearm_ns >= period)
+		/* never re-armed (new, or unsettled): due whatever the clock says */
+		if (!s->cfg.rearm_ms || !m->last_rearm_ns || now - m->last_rearm_ns >= period)
 			rearm_one(s, m, now);
 	}
 	s->last_rearm_ns = now;
@@ -1102,9 +1132,7 @@ static void rearm_due(struct pagemig_sampler *s, uint64_t now)
 
 int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled)
 {
-	__u32 key = (__u32)tgid;
-	struct sampler_managed *m =
-		bsearch(&key, s->managed, s->nmanaged, sizeof(*s->managed), cmp_u32);
+	struct sampler_managed *m = find_managed(s, tgid);
 
 	if (!m)
 		return -ENOENT;

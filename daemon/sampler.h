@@ -175,6 +175,11 @@ struct pagemig_sampler_stats {
 	uint64_t audit_dropped;	   /* audit records lost: ring buffer full */
 	uint64_t rearms;	   /* soft-dirty clears done (processes x rounds) */
 	uint64_t rearm_failed;	   /* soft-dirty clears that failed (process gone, ...) */
+	uint64_t rearms_early;	 /* of the clears tried, early ones (pagemig_sampler_rearm_early) */
+	uint64_t not_present[2]; /* fault samples of managed processes on a page not present
+				    (first touches; hinting faults too under NUMA balancing):
+				    [0] not weighed as accesses, [1] weighed (see
+				    pagemig_page_score.weight) */
 	uint64_t flush_busy;	   /* flushes of staged fault samples that found the CPU in the
 				      middle of staging (retried once) */
 	uint64_t flush_missed;	   /* CPUs whose staged fault samples could not be flushed at a
@@ -228,6 +233,14 @@ int pagemig_sampler_audit_mover(struct pagemig_sampler *s, pid_t tgid, bool on);
 /* Clear the soft-dirty bits of every managed process now (writing 4 to /proc/PID/clear_refs).
  * Returns the number of processes cleared, -EOPNOTSUPP without soft-dirty. */
 int pagemig_sampler_rearm(struct pagemig_sampler *s);
+
+/*
+ * Re-arm tgid now, unless it was re-armed at the last drain or since: the policy waits for a
+ * second sample of some of its pages (pagemig_plan_proc.unconfirmed), which would otherwise
+ * come only after its next period. Returns 1 when re-armed, 0 when it already was, -ENOENT
+ * when tgid is not managed, -EOPNOTSUPP without soft-dirty, or clear_refs's error.
+ */
+int pagemig_sampler_rearm_early(struct pagemig_sampler *s, pid_t tgid);
 
 /*
  * Say whether tgid's placement has settled (the last plan had nothing for it and it runs where

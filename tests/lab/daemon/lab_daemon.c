@@ -12,6 +12,9 @@
  *                        reported
  *   lab_daemon tiering   hot set on the memory-only node 2, thread on cpu 1: promoted to a near
  *                        node; with a high watermark on node 0, the cold set there is demoted
+ *   lab_daemon tiering_early  the tiering hot set alone, re-armed every hour: its pages are
+ *                        promoted all the same, as the daemon re-arms a process early while
+ *                        hot far pages of it wait for their second sample
  *   lab_daemon phase     as locality; once the hot set is on node 1 the thread moves to cpu 0
  *                        and the set follows it back within the cooldown (a new phase)
  */
@@ -33,6 +36,7 @@
 
 static size_t ps;
 static char dir[256];
+static const char *rearm = "1s"; /* [sampler] rearm of the daemon's configuration */
 
 static double now_s(void)
 {
@@ -63,9 +67,10 @@ static pid_t start_daemon(const char *conf_text, bool observe, const char *migra
 	f = fopen(conf, "w");
 	fprintf(f,
 		"[daemon]\ninterval = 1s\nsocket = %s/pagemigd.sock\nlog_level = debug\n"
-		"[sampler]\nrearm = 1s\nhalf_life = 4s\n[migrate]\n%s"
+		"[sampler]\nrearm = %s\nhalf_life = 4s\n[migrate]\n%s"
 		"cooldown = 30s\nmin_rss = 1MiB\n%s%s",
-		dir, migrate_extra && strstr(migrate_extra, "rate =") ? "" : "rate = unlimited\n",
+		dir, rearm,
+		migrate_extra && strstr(migrate_extra, "rate =") ? "" : "rate = unlimited\n",
 		migrate_extra ? migrate_extra : "", conf_text);
 	fclose(f);
 	pid = fork();
@@ -320,6 +325,33 @@ static void scenario_tiering(void)
 		grep_log("", true);
 }
 
+/* A hot far set with soft-dirty re-arming every hour: only early re-arms sample it twice. */
+static void scenario_tiering_early(void)
+{
+	const char *args[] = {"--hot",	     "16", "--cold", "0", "--mem-node", "2",
+			      "--alloc-cpu", "1",  "--cpu",  "1", NULL};
+	struct workload w;
+	double t;
+	pid_t d;
+
+	/* The hot set exists before the daemon: its first re-arm, at the first drain after the
+	 * process is managed, makes the writes to it accesses. Then its period is an hour. */
+	rearm = "1h";
+	start_workload_shown(&w, args);
+	d = start_daemon("[policy tier]\nexe = */pagemig-workload\ntype = tiering\n"
+			 "[policy rest]\ntype = ignore\n",
+			 false, NULL);
+	t = wait_hot_on(&w, 1, 0.9, 30);
+	printf("  hot set 90%% on node 1 after %.1f s; early re-arms logged: %zu\n", t,
+	       grep_log("re-armed early", false));
+	CHECK(t >= 0);
+	CHECK(grep_log("re-armed early", false) >= 1);
+	CHECK_EQ(stop_workload(&w), 0);
+	CHECK_EQ(stop_daemon(d), 0);
+	if (check_failures)
+		grep_log("", true);
+}
+
 /*
  * Transparent huge pages, rate-limited: a sampled address inside a huge page moves all 2 MiB of
  * it, 10-35 ms of work per entry under TCG against 0.1-0.3 ms for a 4 KiB page, and one
@@ -444,7 +476,7 @@ int main(int argc, char **argv)
 		{"locality", run_locality},    {"ignore", scenario_ignore},
 		{"shared", scenario_shared},   {"observe", run_observe},
 		{"tiering", scenario_tiering}, {"thp", scenario_thp},
-		{"phase", scenario_phase},
+		{"phase", scenario_phase},     {"tiering_early", scenario_tiering_early},
 	};
 	const char *tmp = getenv("TMPDIR");
 

@@ -10,6 +10,7 @@
  * re-arming shows the N pages in the first interval only, and there its first touches are
  * what the sampler has, so they weigh 1. Back-off: a process
  * the daemon calls settled is re-armed less and less often, and at once when it is not any more.
+ * Early re-arm: a process is re-armed between periods on request, not twice after one drain.
  */
 #define _GNU_SOURCE
 #include <sys/wait.h>
@@ -132,6 +133,11 @@ static void run(bool rearm)
 		}
 	}
 	pagemig_sampler_stats(s, &st);
+	/* the first round's N first touches, weighed only without re-arming */
+	printf("  first touches: %llu not weighed, %llu weighed\n",
+	       (unsigned long long)st.not_present[0], (unsigned long long)st.not_present[1]);
+	CHECK(st.not_present[!rearm] >= N); /* and the child's own stack, if it grew */
+	CHECK_EQ(st.not_present[rearm], 0);
 	if (rearm) {
 		printf("  soft-dirty clears: %llu done, %llu failed\n",
 		       (unsigned long long)st.rearms, (unsigned long long)st.rearm_failed);
@@ -209,6 +215,60 @@ static void test_settle_backoff(void)
 	pagemig_sampler_free(s);
 }
 
+/*
+ * An early re-arm: with a period far longer than the test, a second write is seen only
+ * after pagemig_sampler_rearm_early, which does nothing right after a drain re-armed.
+ */
+static void test_rearm_early(void)
+{
+	unsigned int src = PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_FAULT) |
+			   PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_SOFTDIRTY);
+	struct pagemig_sampler_config c = {
+		.sz = sizeof(c),
+		.sources = src,
+		.ringbuf_bytes = 16u << 20,
+		.rearm_ms = 3600 * 1000,
+		.log = lab_log,
+	};
+	const struct pagemig_snapshot *snap = NULL;
+	struct pagemig_sampler *s = NULL;
+	struct pagemig_sampler_stats st;
+	size_t n[3], exact;
+	struct child ch;
+
+	CHECK_EQ(pagemig_sampler_new(&c, &s), 0);
+	if (!s)
+		return;
+	spawn(&ch);
+	CHECK_EQ(pagemig_sampler_manage(s, ch.pid), 0);
+	round_trip(&ch);				     /* first touches */
+	CHECK_EQ(pagemig_sampler_drain(s, &snap), 0);	     /* re-arms: never re-armed before */
+	CHECK_EQ(pagemig_sampler_rearm_early(s, ch.pid), 0); /* it just was */
+	CHECK_EQ(pagemig_sampler_rearm_early(s, ch.pid + 100000), -ENOENT);
+	round_trip(&ch);
+	CHECK_EQ(pagemig_sampler_drain(s, &snap), 0); /* not due for an hour */
+	n[0] = sampled(snap, &ch, &exact, 1);
+	round_trip(&ch);
+	CHECK_EQ(pagemig_sampler_drain(s, &snap), 0);
+	n[1] = sampled(snap, &ch, &exact, 1);
+	CHECK_EQ(pagemig_sampler_rearm_early(s, ch.pid), 1);
+	round_trip(&ch);
+	CHECK_EQ(pagemig_sampler_drain(s, &snap), 0);
+	n[2] = sampled(snap, &ch, &exact, 1);
+	printf("  pages sampled: %zu after the drain's re-arm, %zu without one, %zu after an early "
+	       "re-arm (of %d)\n",
+	       n[0], n[1], n[2], N);
+	CHECK_EQ(n[0], N);
+	CHECK_EQ(n[1], 0);
+	CHECK_EQ(n[2], N);
+	CHECK_EQ(exact, N);
+	pagemig_sampler_stats(s, &st);
+	CHECK_EQ(st.rearms_early, 1);
+	CHECK_EQ(st.rearms, 2);
+	finish(&ch);
+	pagemig_sampler_free(s);
+}
+
 static void test_rearm(void)
 {
 	run(true);
@@ -221,11 +281,11 @@ static void test_no_rearm(void)
 
 int main(void)
 {
-	static const struct check_test tests[] = {CHECK_TEST(test_rearm),
-						  CHECK_TEST(test_no_rearm),
-						  CHECK_TEST(test_settle_backoff)};
+	static const struct check_test tests[] = {CHECK_TEST(test_rearm), CHECK_TEST(test_no_rearm),
+						  CHECK_TEST(test_settle_backoff),
+						  CHECK_TEST(test_rearm_early)};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lab_need_nodes(1);
-	return check_run(tests, 3);
+	return check_run(tests, sizeof(tests) / sizeof(tests[0]));
 }

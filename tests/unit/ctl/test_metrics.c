@@ -241,6 +241,9 @@ static void test_render_full(void **state)
 	st.samples[PAGEMIG_SAMPLE_FAULT] = 1000;
 	st.ring_dropped = 2;
 	st.flush_busy = 5;
+	st.rearms_early = 4;
+	st.not_present[0] = 300;
+	st.not_present[1] = 7;
 	st.flush_missed = 1;
 	mig[PAGEMIG_MR_NUMA_MISPLACED].succeeded = 77;
 	mig[PAGEMIG_MR_SYSCALL].succeeded = 148;
@@ -285,6 +288,11 @@ static void test_render_full(void **state)
 	assert_true(value_of(text, "pagemig_sampler_dropped_total{source=\"access\",reason="
 				   "\"ring_full\"}") == 2);
 	assert_true(value_of(text, "pagemig_sampler_flush_deferred_total{reason=\"busy\"}") == 5);
+	assert_true(value_of(text, "pagemig_sampler_rearms_early_total") == 4);
+	assert_true(value_of(text, "pagemig_sampler_not_present_faults_total{weighed=\"no\"}") ==
+		    300);
+	assert_true(value_of(text, "pagemig_sampler_not_present_faults_total{weighed=\"yes\"}") ==
+		    7);
 	assert_true(value_of(text, "pagemig_sampler_flush_deferred_total{reason=\"missed\"}") == 1);
 	assert_true(value_of(text, "pagemig_sampler_source_state{source=\"fault\",state="
 				   "\"active\"}") == 1);

@@ -58,6 +58,8 @@ static void test_promote_needs_second_interval(void **state)
 	fx_page(&f, p, fx_addr(3), 0, 1, 2); /* once from each of two nodes */
 	fx_page(&f, p, fx_addr(3), 1, 1, 2);
 	fx_seen(&f, p, fx_addr(3), 1);
+	fx_page(&f, p, fx_addr(4), 1, 0.5, 2); /* not hot: not waiting for a second sample */
+	fx_seen(&f, p, fx_addr(4), 1);
 	q = fx_proc(&f, 200, 0);		 /* locality */
 	fx_oncpu(&f, q, 1, 100);
 	fx_page(&f, q, fx_addr(1), 1, 1, 0);
@@ -67,18 +69,27 @@ static void test_promote_needs_second_interval(void **state)
 	assert_int_equal(fx_move(&f, 100, fx_addr(2))->to, 1);
 	assert_non_null(fx_move(&f, 100, fx_addr(3)));
 	assert_int_equal(fx_move(&f, 200, fx_addr(1))->to, 1);
+	/* the one waiting is said, so that the daemon samples the process again at once */
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_UNCONFIRMED], 1);
+	assert_int_equal(f.plan.procs[0].unconfirmed, 1);
+	assert_int_equal(f.plan.procs[0].skipped, 1);
+	assert_int_equal(f.plan.procs[1].unconfirmed, 0);
+	assert_null(fx_move(&f, 100, fx_addr(4)));
 
 	/* where the sampler cannot see a page twice (no re-arming), one interval will do */
 	f.in.seen_once = true;
 	assert_int_equal(fx_plan(&f), 0);
 	assert_non_null(fx_move(&f, 100, fx_addr(1)));
 	assert_int_equal(fx_move(&f, 100, fx_addr(1))->to, 1);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_UNCONFIRMED], 0);
+	assert_int_equal(f.plan.procs[0].unconfirmed, 0);
 	f.in.seen_once = false;
 
 	/* its second interval with accesses: promoted */
 	fx_seen(&f, p, fx_addr(1), 2);
 	assert_int_equal(fx_plan(&f), 0);
 	assert_int_equal(fx_move(&f, 100, fx_addr(1))->to, 1);
+	assert_int_equal(f.plan.procs[0].unconfirmed, 0);
 	fx_fini(&f);
 }
 
