@@ -10,8 +10,8 @@ packages=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev libnuma-dev libhwloc-dev libsystemd-dev
 	libjson-c-dev libinih-dev libcmocka-dev
 	# host tests and benchmarks; valgrind (memcheck over the daemon), libclang-rt-14-dev
-	# (libFuzzer for clang's -fsanitize=fuzzer: tests/fuzz)
-	numactl valgrind libclang-rt-14-dev
+	# (libFuzzer for clang's -fsanitize=fuzzer: tests/fuzz), gnuplot-nox (bench/field's plots)
+	numactl valgrind libclang-rt-14-dev gnuplot-nox
 	# NUMA lab: guest kernel comes from the archive via apt-get download (tests/lab)
 	qemu-system-x86 busybox-static cpio kmod
 	# service integration: systemd.pc and systemd-analyze (unit dirs, verify, security), procps
