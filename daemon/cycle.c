@@ -501,6 +501,43 @@ static bool sampler_sees_pages_again(const struct pagemig_sampler *s,
 	       (snap && snap->numa_balancing);
 }
 
+/*
+ * Before the drain re-arms anyone: hold the re-arming of each process with more pending moves
+ * than one interval will do at the executor's pace (pagemig_sampler_hold says why). A plan of
+ * 200 000 pages of a process writing all of them made it fault on every write each interval
+ * (85% of its time in the kernel under TCG) and kept the daemon busy reading the samples, at
+ * the cost of the moves themselves.
+ */
+static void hold_busy_processes(struct pagemigd *d)
+{
+	uint64_t all_ms = executor_pending_ms(d->exec, mono_ms());
+	size_t total;
+	const struct pagemig_plan_move *mv = executor_pending_moves(d->exec, &total);
+
+	for (size_t i = 0; i < d->n_procs; i++)
+		d->procs[i].pending = 0;
+	for (size_t j = 0; j < total; j++) {
+		struct managed *m = find_proc(d, d->n_procs, (pid_t)mv[j].tgid);
+
+		if (m)
+			m->pending++;
+	}
+	for (size_t i = 0; i < d->n_procs; i++) {
+		struct managed *m = &d->procs[i];
+		/* this process's share of the pending time; all of it before any progress */
+		uint64_t ms = !m->pending || all_ms == UINT64_MAX
+				      ? (m->pending ? UINT64_MAX : 0)
+				      : (uint64_t)((double)all_ms * (double)m->pending / (double)total);
+		bool hold = !d->paused && ms > d->cfg.interval_ms;
+
+		if (hold != m->held)
+			log_debug("pid %d: re-arming %s (%" PRIu64 " moves pending)", (int)m->pid,
+				  hold ? "held" : "released", m->pending);
+		m->held = hold;
+		pagemig_sampler_hold(d->sampler, m->pid, hold);
+	}
+}
+
 int pagemigd_cycle(struct pagemigd *d)
 {
 	const struct pagemig_snapshot *snap = NULL;
@@ -515,6 +552,7 @@ int pagemigd_cycle(struct pagemigd *d)
 	scan_processes(d);
 	t_scan = mono_ns();
 	if (d->sampler) {
+		hold_busy_processes(d);
 		err = pagemig_sampler_drain(d->sampler, &snap);
 		if (err)
 			log_errno(LOG_WARNING, err, "draining the sampler");

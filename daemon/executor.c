@@ -205,6 +205,12 @@ uint64_t executor_pending_ms(const struct executor *e, uint64_t now_ms)
 	return (uint64_t)(e->n - e->pos) * elapsed / e->pos;
 }
 
+const struct pagemig_plan_move *executor_pending_moves(const struct executor *e, size_t *n)
+{
+	*n = e->pos < e->n ? e->n - e->pos : 0;
+	return *n ? e->moves + e->pos : NULL;
+}
+
 static int cmp_page(const void *a, const void *b)
 {
 	const struct pagemig_plan_move *x = a, *y = b;

@@ -88,6 +88,10 @@ uint64_t executor_pending_age_ms(const struct executor *e, uint64_t now_ms);
  * ran yet. */
 uint64_t executor_pending_ms(const struct executor *e, uint64_t now_ms);
 
+/* The pending moves, in the order they will run (*n of them; valid until the next submit,
+ * cancel or step). */
+const struct pagemig_plan_move *executor_pending_moves(const struct executor *e, size_t *n);
+
 /* Run moves until slice_ms has passed or pacing says wait. Returns the milliseconds until it
  * wants to run again (0 = now, -1 = nothing pending). */
 int executor_step(struct executor *e, unsigned int slice_ms);

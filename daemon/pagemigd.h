@@ -36,6 +36,8 @@ struct managed {
 	bool planned;		 /* the latest plan has moves for it */
 	uint64_t deferred;	 /* candidates its latest plan deferred (cooldown, rate, watermark) */
 	uint64_t unconfirmed;	 /* hot far pages its latest plan waits to sample again (tiering) */
+	uint64_t pending;	 /* its moves the executor still has to run (at the latest drain) */
+	bool held;		 /* its re-arming is held: more pending than an interval does */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };

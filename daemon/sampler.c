@@ -56,6 +56,7 @@ struct sampler_managed {
 	uint32_t tgid;
 	uint8_t backoff;
 	bool settled;
+	bool held; /* pagemig_sampler_hold */
 	uint64_t last_rearm_ns;
 };
 
@@ -1097,8 +1098,8 @@ int pagemig_sampler_rearm_early(struct pagemig_sampler *s, pid_t tgid)
 		return -ENOENT;
 	if (!s->softdirty_ok)
 		return -EOPNOTSUPP;
-	if (s->last_drain_ns && m->last_rearm_ns >= s->last_drain_ns)
-		return 0; /* its samples since then are still to come */
+	if (m->held || (s->last_drain_ns && m->last_rearm_ns >= s->last_drain_ns))
+		return 0; /* held, or its samples since then are still to come */
 	s->stats.rearms_early++;
 	return rearm_one(s, m, now_ns());
 }
@@ -1123,11 +1124,25 @@ static void rearm_due(struct pagemig_sampler *s, uint64_t now)
 		struct sampler_managed *m = &s->managed[i];
 		uint64_t period = (uint64_t)s->cfg.rearm_ms * NSEC_PER_MSEC << m->backoff;
 
+		if (m->held)
+			continue;
 		/* never re-armed (new, or unsettled): due whatever the clock says */
 		if (!s->cfg.rearm_ms || !m->last_rearm_ns || now - m->last_rearm_ns >= period)
 			rearm_one(s, m, now);
 	}
 	s->last_rearm_ns = now;
+}
+
+int pagemig_sampler_hold(struct pagemig_sampler *s, pid_t tgid, bool hold)
+{
+	struct sampler_managed *m = find_managed(s, tgid);
+
+	if (!m)
+		return -ENOENT;
+	if (hold != m->held)
+		s->stats.holds += hold;
+	m->held = hold;
+	return 0;
 }
 
 int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled)

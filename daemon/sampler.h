@@ -176,6 +176,7 @@ struct pagemig_sampler_stats {
 	uint64_t rearms;	   /* soft-dirty clears done (processes x rounds) */
 	uint64_t rearm_failed;	   /* soft-dirty clears that failed (process gone, ...) */
 	uint64_t rearms_early;	 /* of the clears tried, early ones (pagemig_sampler_rearm_early) */
+	uint64_t holds;		 /* times a process's re-arming was held (pagemig_sampler_hold) */
 	uint64_t not_present[2]; /* fault samples of managed processes on a page not present
 				    (first touches; hinting faults too under NUMA balancing):
 				    [0] not weighed as accesses, [1] weighed (see
@@ -241,6 +242,15 @@ int pagemig_sampler_rearm(struct pagemig_sampler *s);
  * when tgid is not managed, -EOPNOTSUPP without soft-dirty, or clear_refs's error.
  */
 int pagemig_sampler_rearm_early(struct pagemig_sampler *s, pid_t tgid);
+
+/*
+ * Hold (or release) tgid's re-arming: while held it is not re-armed, neither when due nor
+ * early. For a process with more planned moves pending than an interval will do: the plan
+ * knows those pages already, and re-arming would make it fault once more on every page it
+ * writes, for samples that change nothing, while the daemon spends its time reading them.
+ * -ENOENT when tgid is not managed.
+ */
+int pagemig_sampler_hold(struct pagemig_sampler *s, pid_t tgid, bool hold);
 
 /*
  * Say whether tgid's placement has settled (the last plan had nothing for it and it runs where

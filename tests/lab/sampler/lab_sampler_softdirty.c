@@ -11,6 +11,7 @@
  * what the sampler has, so they weigh 1. Back-off: a process
  * the daemon calls settled is re-armed less and less often, and at once when it is not any more.
  * Early re-arm: a process is re-armed between periods on request, not twice after one drain.
+ * Hold: a held process is not re-armed at all until released.
  */
 #define _GNU_SOURCE
 #include <sys/wait.h>
@@ -206,6 +207,13 @@ static void test_settle_backoff(void)
 	/* not settled any more: the next drain re-arms, and the writes after it are seen */
 	CHECK_EQ(pagemig_sampler_settle(s, ch.pid, false), 0);
 	CHECK_EQ(rearms_over(s, 1, 10), 1);
+	/* held: not re-armed, however due, not even early; released: due again */
+	CHECK_EQ(pagemig_sampler_hold(s, ch.pid, true), 0);
+	CHECK_EQ(rearms_over(s, 5, 120), 0);
+	CHECK_EQ(pagemig_sampler_rearm_early(s, ch.pid), 0);
+	CHECK_EQ(pagemig_sampler_hold(s, ch.pid + 100000, true), -ENOENT);
+	CHECK_EQ(pagemig_sampler_hold(s, ch.pid, false), 0);
+	CHECK_EQ(rearms_over(s, 1, 120), 1);
 	round_trip(&ch);
 	CHECK_EQ(pagemig_sampler_drain(s, &snap), 0);
 	n = sampled(snap, &ch, &exact, 1);
