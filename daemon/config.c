@@ -237,8 +237,8 @@ static const struct pagemig_config_key keys[] = {
 	 "with nothing to move that runs where it ran is cleared less and less often, down to "
 	 "every 8th period, and again at once when that changes. A process with hot far pages "
 	 "that a tiering policy has seen used in one interval only is cleared at once, for "
-	 "their second sample; one with more planned moves pending than one interval does is "
-	 "not cleared until they are done.",
+	 "their second sample; one with more planned moves pending than three intervals do "
+	 "is not cleared until they are nearly done.",
 	 0,
 	 IMPL(.sect = SECT_SAMPLER, .vt = V_DURATION, CFG(sampler.rearm_ms), .res_us = 1000,
 	      .flags = K_ZERO, .min = 1000, .max = MS_PER_H, .special = "0: every interval")},

@@ -503,11 +503,14 @@ static bool sampler_sees_pages_again(const struct pagemig_sampler *s,
 
 /*
  * Before the drain re-arms anyone: hold the re-arming of each process with more pending moves
- * than one interval will do at the executor's pace (pagemig_sampler_hold says why). A plan of
- * 200 000 pages of a process writing all of them made it fault on every write each interval
- * (85% of its time in the kernel under TCG) and kept the daemon busy reading the samples, at
- * the cost of the moves themselves.
+ * than HOLD_INTERVALS intervals will do at the executor's pace (pagemig_sampler_hold says
+ * why). A plan of 200 000 pages of a process writing all of them made it fault on every write
+ * each interval (85% of its time in the kernel under TCG) and kept the daemon busy reading the
+ * samples, at the cost of the moves themselves. Released a few intervals before the end, so
+ * that the pages the plan does not know (touched first after the last re-arm) are sampled by
+ * then: released only at the end, the static case's moves stopped for 2-3 s between plans.
  */
+#define HOLD_INTERVALS 3
 static void hold_busy_processes(struct pagemigd *d)
 {
 	uint64_t all_ms = executor_pending_ms(d->exec, mono_ms());
@@ -528,7 +531,7 @@ static void hold_busy_processes(struct pagemigd *d)
 		uint64_t ms = !m->pending || all_ms == UINT64_MAX
 				      ? (m->pending ? UINT64_MAX : 0)
 				      : (uint64_t)((double)all_ms * (double)m->pending / (double)total);
-		bool hold = !d->paused && ms > d->cfg.interval_ms;
+		bool hold = !d->paused && ms / HOLD_INTERVALS > d->cfg.interval_ms;
 
 		if (hold != m->held)
 			log_debug("pid %d: re-arming %s (%" PRIu64 " moves pending)", (int)m->pid,

@@ -455,7 +455,7 @@ static void render_sampler(const struct pagemig_metrics_input *in, struct metric
 		metrics_u64(t, NULL, st->rearms_early, NULL);
 		metrics_family(t, "pagemig_sampler_rearm_holds_total", "counter",
 			       "Times a process's re-arming was held while more of its planned moves "
-			       "were pending than one interval does.");
+			       "were pending than three intervals do.");
 		metrics_u64(t, NULL, st->holds, NULL);
 		metrics_family(t, "pagemig_sampler_not_present_faults_total", "counter",
 			       "Fault samples on a page not present (first touches; hinting faults "

@@ -245,7 +245,7 @@ int pagemig_sampler_rearm_early(struct pagemig_sampler *s, pid_t tgid);
 
 /*
  * Hold (or release) tgid's re-arming: while held it is not re-armed, neither when due nor
- * early. For a process with more planned moves pending than an interval will do: the plan
+ * early. For a process with more planned moves pending than a few intervals will do: the plan
  * knows those pages already, and re-arming would make it fault once more on every page it
  * writes, for samples that change nothing, while the daemon spends its time reading them.
  * -ENOENT when tgid is not managed.
