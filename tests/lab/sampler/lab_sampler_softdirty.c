@@ -169,24 +169,32 @@ static uint64_t rearms_over(struct pagemig_sampler *s, int n, unsigned int gap_m
 	return st.rearms - before;
 }
 
-static void test_settle_backoff(void)
+/* A sampler with the fault and soft-dirty sources, re-arming every rearm_ms; NULL (and a
+ * failed check) when it cannot load. */
+static struct pagemig_sampler *softdirty_sampler(unsigned int rearm_ms)
 {
-	unsigned int src = PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_FAULT) |
-			   PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_SOFTDIRTY);
 	struct pagemig_sampler_config c = {
 		.sz = sizeof(c),
-		.sources = src,
+		.sources = PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_FAULT) |
+			   PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_SOFTDIRTY),
 		.ringbuf_bytes = 16u << 20,
-		.rearm_ms = 100,
+		.rearm_ms = rearm_ms,
 		.log = lab_log,
 	};
-	const struct pagemig_snapshot *snap = NULL;
 	struct pagemig_sampler *s = NULL;
+
+	CHECK_EQ(pagemig_sampler_new(&c, &s), 0);
+	return s;
+}
+
+static void test_settle_backoff(void)
+{
+	const struct pagemig_snapshot *snap = NULL;
+	struct pagemig_sampler *s = softdirty_sampler(100);
 	uint64_t busy, settled;
 	size_t n, exact;
 	struct child ch;
 
-	CHECK_EQ(pagemig_sampler_new(&c, &s), 0);
 	if (!s)
 		return;
 	spawn(&ch);
@@ -229,22 +237,12 @@ static void test_settle_backoff(void)
  */
 static void test_rearm_early(void)
 {
-	unsigned int src = PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_FAULT) |
-			   PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_SOFTDIRTY);
-	struct pagemig_sampler_config c = {
-		.sz = sizeof(c),
-		.sources = src,
-		.ringbuf_bytes = 16u << 20,
-		.rearm_ms = 3600 * 1000,
-		.log = lab_log,
-	};
 	const struct pagemig_snapshot *snap = NULL;
-	struct pagemig_sampler *s = NULL;
+	struct pagemig_sampler *s = softdirty_sampler(3600 * 1000);
 	struct pagemig_sampler_stats st;
 	size_t n[3], exact;
 	struct child ch;
 
-	CHECK_EQ(pagemig_sampler_new(&c, &s), 0);
 	if (!s)
 		return;
 	spawn(&ch);
