@@ -339,7 +339,14 @@ static int home_node(const struct pagemig_oncpu_score *oncpu, size_t n_oncpu)
 }
 
 /*
- * Whether m is planned this cycle. Not when it had settled (its last plan had nothing for it
+ * Whether m is planned this cycle. Not while its re-arming is held, it runs where it ran
+ * when the hold began and no page of it was found hot for the first time (the write faults of
+ * its last re-arm can come over several intervals): its pages have not been sampled since
+ * (their scores wait, see
+ * pagemig_sampler_hold), so a new plan for it could only repeat the moves still pending - at
+ * the cost of asking the kernel where each of its pages is, a second or more for a 1 GiB set
+ * under emulation, every PLAN_MAX_AGE intervals. Its pending moves stand (keeps_pending()).
+ * Nor when it had settled (its last plan had nothing for it
  * and it runs where it ran), that plan deferred no candidate (cooldown, rate limit, watermark)
  * and no access of it was sampled since (first touches of new pages are no accesses: see
  * pagemig_page_score.weight): its entries only decayed, and asking the kernel where
@@ -348,9 +355,20 @@ static int home_node(const struct pagemig_oncpu_score *oncpu, size_t n_oncpu)
  * Those are looked at again with its next samples, at the latest 8 rearm periods later.
  * Policies other than locality are planned every cycle: free memory alone makes tiering demote.
  */
+/* Whether some of these entries were sampled as an access for the first time this interval. */
+static bool has_newly_hot(const struct pagemig_page_score *pages, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pages[i].weight && pages[i].seen == 1)
+			return true;
+	return false;
+}
+
 static bool needs_plan(const struct pagemigd *d, const struct managed *m,
 		       const struct pagemig_page_score *pages, size_t n)
 {
+	if (d->sampler && m->held && m->home_node == m->held_home && !has_newly_hot(pages, n))
+		return false; /* held: see above */
 	if (!d->sampler || m->settled_home < 0 || m->home_node != m->settled_home || m->deferred ||
 	    d->cfg.rules[m->rule].type != PAGEMIG_POLICY_LOCALITY)
 		return true;
@@ -396,7 +414,8 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap)
 		while (snap && o < snap->n_oncpu && snap->oncpu[o].tgid == (uint32_t)m->pid)
 			o++;
 		m->home_node = snap ? home_node(snap->oncpu + o0, o - o0) : -1;
-		if (needs_plan(d, m, snap ? snap->pages + p0 : NULL, p - p0)) {
+		m->replanned = needs_plan(d, m, snap ? snap->pages + p0 : NULL, p - p0);
+		if (m->replanned) {
 			pin[k] = (struct pagemig_policy_proc){
 				.tgid = m->pid,
 				.rule = m->rule,
@@ -441,12 +460,28 @@ static bool plan_is_young(const struct pagemigd *d, uint64_t now)
 	       executor_pending_age_ms(d->exec, now) < PLAN_MAX_AGE * d->cfg.interval_ms;
 }
 
+/* For an old plan's successor: the pending moves of the processes this cycle left out (held,
+ * see needs_plan()) stay; the others' are replaced by the new plan. */
+static bool keeps_pending(void *ctx, uint32_t tgid)
+{
+	struct pagemigd *d = ctx;
+	const struct managed *m = find_proc(d, d->n_procs, (pid_t)tgid);
+
+	return m && !m->replanned;
+}
+
+/*
+ * Unless the sampler found many pages hot for the first time since the plan was made: then
+ * the plan saw only the start of something (a large set whose write faults come over several
+ * intervals), and the rest would wait for the plan to age. Many: half the moves still pending.
+ */
 static bool executor_keeps_plan(const struct pagemigd *d)
 {
 	uint64_t now = mono_ms();
 
 	return !d->paused && plan_is_young(d, now) &&
-	       executor_pending_ms(d->exec, now) > d->cfg.interval_ms;
+	       executor_pending_ms(d->exec, now) > d->cfg.interval_ms &&
+	       d->first_seen_since_plan < executor_pending(d->exec) / 2;
 }
 
 /*
@@ -475,8 +510,10 @@ static void settle_processes(struct pagemigd *d)
 	}
 	for (size_t i = 0; i < d->n_procs; i++) {
 		struct managed *m = &d->procs[i];
-		bool quiet =
-			!m->planned && !m->unconfirmed && m->local_share >= 0 && m->home_node >= 0;
+		/* moves still pending (a plan that left it out, or kept from the last) are
+		 * work to do as much as a plan's */
+		bool quiet = !m->planned && !m->pending && !m->unconfirmed &&
+			     m->local_share >= 0 && m->home_node >= 0;
 
 		pagemig_sampler_settle(d->sampler, m->pid,
 				       quiet && m->settled_home == m->home_node);
@@ -509,6 +546,9 @@ static bool sampler_sees_pages_again(const struct pagemig_sampler *s,
  * samples, at the cost of the moves themselves. Released a few intervals before the end, so
  * that the pages the plan does not know (touched first after the last re-arm) are sampled by
  * then: released only at the end, the static case's moves stopped for 2-3 s between plans.
+ * Also released for one drain when the process has moved to another node since the hold
+ * began: its scores do not decay while held, and only fresh samples tell which pages moved with
+ * it.
  */
 #define HOLD_INTERVALS 3
 static void hold_busy_processes(struct pagemigd *d)
@@ -532,17 +572,38 @@ static void hold_busy_processes(struct pagemigd *d)
 				      ? (m->pending ? UINT64_MAX : 0)
 				      : (uint64_t)((double)all_ms * (double)m->pending / (double)total);
 		bool hold = !d->paused && ms / HOLD_INTERVALS > d->cfg.interval_ms;
+		bool moved_on = m->held && m->home_node != m->held_home;
 
+		if (moved_on)
+			hold = false;
 		if (hold != m->held)
-			log_debug("pid %d: re-arming %s (%" PRIu64 " moves pending)", (int)m->pid,
-				  hold ? "held" : "released", m->pending);
+			log_debug("pid %d: re-arming %s (%" PRIu64 " moves pending%s)", (int)m->pid,
+				  hold ? "held" : "released", m->pending,
+				  moved_on ? ", it runs on another node now" : "");
+		if (hold && !m->held)
+			m->held_home = m->home_node;
 		m->held = hold;
 		pagemig_sampler_hold(d->sampler, m->pid, hold);
 	}
 }
 
+/* For the debug log: where the latest drain went (pagemig_sampler_stats.drain_*). */
+static const char *drain_detail(struct pagemigd *d, char *buf, size_t size)
+{
+	struct pagemig_sampler_stats st;
+
+	if (!d->sampler || log_get_level() < LOG_DEBUG)
+		return "";
+	pagemig_sampler_stats(d->sampler, &st);
+	snprintf(buf, size, " [read %.1f, merge %.1f, other %.1f, re-arm %.1f]",
+		 (double)st.drain_read_ns / 1e6, (double)st.drain_merge_ns / 1e6,
+		 (double)st.drain_other_ns / 1e6, (double)st.drain_rearm_ns / 1e6);
+	return buf;
+}
+
 int pagemigd_cycle(struct pagemigd *d)
 {
+	char detail[96];
 	const struct pagemig_snapshot *snap = NULL;
 	struct pagemig_policy_config pc;
 	struct pagemig_policy_input in;
@@ -561,17 +622,26 @@ int pagemigd_cycle(struct pagemigd *d)
 			log_errno(LOG_WARNING, err, "draining the sampler");
 	}
 	t_drain = mono_ns();
+	if (snap)
+		d->first_seen_since_plan += snap->n_first_seen;
 	if (executor_keeps_plan(d)) {
 		d->cycles++;
 		d->last_cycle_ns = mono_ns() - t0;
 		log_debug("cycle %llu: the last plan still runs (%llu pages pending): sampler "
-			  "drained "
-			  "in %.1f ms, no new plan",
+			  "drained in %.1f ms%s, no new plan",
 			  (unsigned long long)d->cycles,
 			  (unsigned long long)executor_pending(d->exec),
-			  (double)(t_drain - t_scan) / 1e6);
+			  (double)(t_drain - t_scan) / 1e6,
+			  drain_detail(d, detail, sizeof(detail)));
 		return 0;
 	}
+	if (executor_pending(d->exec) &&
+	    d->first_seen_since_plan >= executor_pending(d->exec) / 2 && plan_is_young(d, mono_ms()))
+		log_debug("cycle %llu: %" PRIu64 " pages newly hot since the last plan, %llu moves "
+			  "pending: planning anew",
+			  (unsigned long long)d->cycles + 1, d->first_seen_since_plan,
+			  (unsigned long long)executor_pending(d->exec));
+	d->first_seen_since_plan = 0;
 	err = build_input(d, snap);
 	if (err)
 		return log_errno(LOG_ERR, err, "preparing the policy input");
@@ -594,12 +664,12 @@ int pagemigd_cycle(struct pagemigd *d)
 	if (err)
 		return log_errno(LOG_ERR, err, "planning");
 	t_plan = mono_ns();
-	log_debug("cycle %llu took %.1f ms: processes %.1f, sampler %.1f (%zu pages), residence "
-		  "%.1f, plan %.1f",
+	log_debug("cycle %llu took %.1f ms: processes %.1f, sampler %.1f (%zu pages)%s, "
+		  "residence %.1f, plan %.1f",
 		  (unsigned long long)d->cycles + 1, (double)(t_plan - t0) / 1e6,
 		  (double)(t_scan - t0) / 1e6, (double)(t_drain - t_scan) / 1e6,
-		  snap ? snap->n_pages : 0, (double)(t_input - t_drain) / 1e6,
-		  (double)(t_plan - t_input) / 1e6);
+		  snap ? snap->n_pages : 0, drain_detail(d, detail, sizeof(detail)),
+		  (double)(t_input - t_drain) / 1e6, (double)(t_plan - t_input) / 1e6);
 	if (d->topo.nr_memory < 2)
 		d->plan.n_moves = 0; /* nothing to place; said at start */
 	if (d->sampler)
@@ -611,7 +681,8 @@ int pagemigd_cycle(struct pagemigd *d)
 			err = executor_submit_keeping(d->exec, &d->plan, pagemigd_observing(d),
 						      now);
 		else
-			err = executor_submit(d->exec, &d->plan, pagemigd_observing(d), now);
+			err = executor_submit_keeping_if(d->exec, &d->plan, pagemigd_observing(d),
+							 now, keeps_pending, d);
 	}
 	d->cycles++;
 	d->last_cycle_ns = mono_ns() - t0;

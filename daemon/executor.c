@@ -115,12 +115,20 @@ static bool planned_in(const struct pagemig_plan_move *sorted, size_t n,
 	return bsearch(m, sorted, n, sizeof(*sorted), cmp_key_page) != NULL;
 }
 
+/* keep_fn that keeps every process's pending moves */
+static bool keep_all(void *ctx, uint32_t tgid)
+{
+	return true;
+}
+
 /*
  * The new work: the plan's moves, then, with keep, the pending moves of the old plan for pages
- * the new one does not name. Those sit at moves[pos..n) and are read while the new array is
- * written, so keeping takes a new array; replacing reuses the old one.
+ * the new one does not name, of the processes keep says yes to. Those sit at moves[pos..n) and
+ * are read while the new array is written, so keeping takes a new array; replacing reuses the
+ * old one.
  */
-static int take_plan(struct executor *e, const struct pagemig_plan *plan, bool keep)
+static int take_plan(struct executor *e, const struct pagemig_plan *plan, executor_keep_fn keep,
+		     void *ctx)
 {
 	size_t old_n = keep ? e->n - e->pos : 0, n = plan->n_moves + old_n, kept = 0;
 	struct pagemig_plan_move *m = e->moves;
@@ -141,7 +149,8 @@ static int take_plan(struct executor *e, const struct pagemig_plan *plan, bool k
 	if (old_n) {
 		qsort(m, plan->n_moves, sizeof(*m), cmp_key_page);
 		for (size_t i = e->pos; i < e->n; i++)
-			if (!planned_in(m, plan->n_moves, &e->moves[i]))
+			if (keep(ctx, e->moves[i].tgid) &&
+			    !planned_in(m, plan->n_moves, &e->moves[i]))
 				m[plan->n_moves + kept++] = e->moves[i];
 		free(e->moves);
 		e->moves = m;
@@ -152,9 +161,9 @@ static int take_plan(struct executor *e, const struct pagemig_plan *plan, bool k
 }
 
 static int submit(struct executor *e, const struct pagemig_plan *plan, bool observe,
-		  uint64_t now_ms, bool keep)
+		  uint64_t now_ms, executor_keep_fn keep, void *ctx)
 {
-	int err = take_plan(e, plan, keep && !observe && e->pos < e->n);
+	int err = take_plan(e, plan, !observe && e->pos < e->n ? keep : NULL, ctx);
 
 	if (err)
 		return err;
@@ -170,13 +179,19 @@ static int submit(struct executor *e, const struct pagemig_plan *plan, bool obse
 int executor_submit(struct executor *e, const struct pagemig_plan *plan, bool observe,
 		    uint64_t now_ms)
 {
-	return submit(e, plan, observe, now_ms, false);
+	return submit(e, plan, observe, now_ms, NULL, NULL);
 }
 
 int executor_submit_keeping(struct executor *e, const struct pagemig_plan *plan, bool observe,
 			    uint64_t now_ms)
 {
-	return submit(e, plan, observe, now_ms, true);
+	return submit(e, plan, observe, now_ms, keep_all, NULL);
+}
+
+int executor_submit_keeping_if(struct executor *e, const struct pagemig_plan *plan, bool observe,
+			       uint64_t now_ms, executor_keep_fn keep, void *ctx)
+{
+	return submit(e, plan, observe, now_ms, keep, ctx);
 }
 
 void executor_cancel(struct executor *e)

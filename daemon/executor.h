@@ -74,6 +74,14 @@ int executor_submit(struct executor *e, const struct pagemig_plan *plan, bool ob
 int executor_submit_keeping(struct executor *e, const struct pagemig_plan *plan, bool observe,
 			    uint64_t now_ms);
 
+/* Whether the pending moves of process tgid stay when a new plan comes (executor_submit_keeping_if). */
+typedef bool (*executor_keep_fn)(void *ctx, uint32_t tgid);
+
+/* The same again, for the processes keep says yes to: the others' pending moves are dropped, as
+ * executor_submit does. For a plan that left some processes out (their pending moves stand). */
+int executor_submit_keeping_if(struct executor *e, const struct pagemig_plan *plan, bool observe,
+			       uint64_t now_ms, executor_keep_fn keep, void *ctx);
+
 /* Drop pending work (pause, stop). */
 void executor_cancel(struct executor *e);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-journal.h>
 
@@ -66,7 +67,17 @@ static void emit(int level, const struct log_fields *f, const char *msg)
 	char pid[32], node[32], pages[32], err[32];
 
 	if (!to_journal) {
-		fprintf(stderr, "pagemigd: %s: %s\n", level_names[level], msg);
+		/* at debug level, the monotonic clock (as the kernel log's): what a slow cycle
+		 * delayed can only be read from when each line came */
+		if (max_level >= LOG_DEBUG) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			fprintf(stderr, "pagemigd: [%5lld.%03ld] %s: %s\n", (long long)ts.tv_sec,
+				ts.tv_nsec / 1000000, level_names[level], msg);
+		} else {
+			fprintf(stderr, "pagemigd: %s: %s\n", level_names[level], msg);
+		}
 		return;
 	}
 	if (!f) {

@@ -260,7 +260,7 @@ static void render_cycle(const struct pagemig_metrics_input *in, struct metrics_
 	metrics_family(t, "pagemig_cycles_total", "counter", "Policy cycles run.");
 	metrics_u64(t, NULL, in->cycles, NULL);
 	metrics_family(t, "pagemig_plans_skipped_total", "counter",
-		       "Times a cycle did not plan a settled process again.");
+		       "Times a cycle did not plan a settled or held process again.");
 	metrics_u64(t, NULL, in->plans_skipped, NULL);
 	metrics_family(t, "pagemig_last_cycle_seconds", "gauge",
 		       "Duration of the latest policy cycle (scan, drain, plan; not the moves).");

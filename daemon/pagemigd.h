@@ -38,6 +38,8 @@ struct managed {
 	uint64_t unconfirmed;	 /* hot far pages its latest plan waits to sample again (tiering) */
 	uint64_t pending;	 /* its moves the executor still has to run (at the latest drain) */
 	bool held;		 /* its re-arming is held: more pending than an interval does */
+	int held_home;		 /* home_node when the hold began */
+	bool replanned;		 /* in the latest plan's input (not left out as held or settled) */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };
@@ -70,7 +72,8 @@ struct pagemigd {
 	int16_t *resident;		   /* residence of each snapshot entry */
 	size_t cap_resident;
 	uint64_t cycles;
-	uint64_t plans_skipped; /* processes not planned in a cycle: settled, nothing new sampled */
+	uint64_t plans_skipped; /* processes not planned in a cycle: settled or held, nothing new */
+	uint64_t first_seen_since_plan; /* pages newly hot (snapshot n_first_seen) since the plan */
 	uint64_t last_cycle_ns;
 	uint64_t start_ms;
 	bool paused;

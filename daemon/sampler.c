@@ -86,6 +86,7 @@ struct pagemig_sampler {
 	/* Managed tgids, sorted, for re-arming and for filtering drained samples. */
 	struct sampler_managed *managed;
 	size_t nmanaged;
+	uint32_t *frozen; /* the held ones at a drain (max_tgids): their scores do not decay */
 
 	/* The interval's aggregate of access samples, and the two snapshot buffers. */
 	struct pagemig_access_table table;
@@ -855,7 +856,8 @@ int pagemig_sampler_new(const struct pagemig_sampler_config *config, struct page
 		s->status[i].source = i;
 
 	s->managed = calloc(s->cfg.max_tgids, sizeof(*s->managed));
-	if (!s->managed) {
+	s->frozen = calloc(s->cfg.max_tgids, sizeof(*s->frozen));
+	if (!s->managed || !s->frozen) {
 		err = -ENOMEM;
 		goto err_free;
 	}
@@ -921,6 +923,7 @@ err_free_topo:
 	pagemig_topo_free(&s->topo);
 err_free:
 	free(s->managed);
+	free(s->frozen);
 	free(s);
 	return err;
 }
@@ -957,6 +960,7 @@ void pagemig_sampler_free(struct pagemig_sampler *s)
 	free(s->oncpu[1]);
 	free(s->oncpu_read);
 	free(s->managed);
+	free(s->frozen);
 	free(s);
 }
 
@@ -1231,6 +1235,7 @@ static void drain_access(struct pagemig_sampler *s, double factor)
 	struct pagemig_page_score *prev = s->snap[s->cur], *next = s->snap[!s->cur];
 	struct pagemig_access_stats st;
 	struct pagemig_decay_result r;
+	size_t nfrozen = 0;
 
 	if (!read_percpu(s, bpf_map__fd(s->access->maps.access_stats), 0, (__u64 *)&st,
 			 sizeof(st) / sizeof(__u64))) {
@@ -1254,12 +1259,18 @@ static void drain_access(struct pagemig_sampler *s, double factor)
 	}
 	s->table_dropped_seen = s->stats.table_dropped;
 	pagemig_access_sort(s->table.v, s->table.n);
+	/* a held process is not re-armed: that its pages were not sampled says nothing of them,
+	 * and decayed they would drop out of the next plan, moves pending included */
+	for (size_t i = 0; i < s->nmanaged; i++)
+		if (s->managed[i].held)
+			s->frozen[nfrozen++] = s->managed[i].tgid;
 	r = pagemig_decay_pages(prev, s->snapshot.n_pages, s->table.v, s->table.n, factor,
-				s->cfg.min_score, s->cfg.max_snapshot, next);
+				s->frozen, nfrozen, s->cfg.min_score, s->cfg.max_snapshot, next);
 	pagemig_access_table_reset(&s->table);
 	s->stats.snapshot_dropped += r.dropped;
 	s->snapshot.pages = next;
 	s->snapshot.n_pages = r.n;
+	s->snapshot.n_first_seen = r.first_seen;
 }
 
 static void drain_oncpu(struct pagemig_sampler *s, double factor)
@@ -1319,13 +1330,17 @@ int pagemig_sampler_drain(struct pagemig_sampler *s, const struct pagemig_snapsh
 	uint64_t now = now_ns(), since = s->last_drain_ns ? s->last_drain_ns : s->loaded_ns;
 	double factor = pagemig_decay_factor(now - since, s->cfg.half_life_ms * NSEC_PER_MSEC);
 
+	uint64_t t_read, t_merge, t_other;
+
 	/* What the CPUs staged goes into the ring first, then the ring into this interval. */
 	if (s->fault_link)
 		flush_staged(s);
 	if (s->rb)
 		pagemig_sampler_poll(s, 0);
+	t_read = now_ns();
 	if (s->access)
 		drain_access(s, factor);
+	t_merge = now_ns();
 	if (s->sched)
 		drain_oncpu(s, factor);
 	if (s->audit)
@@ -1333,6 +1348,10 @@ int pagemig_sampler_drain(struct pagemig_sampler *s, const struct pagemig_snapsh
 	s->cur = !s->cur;
 	update_numa_hint(s);
 	update_alloc_weight(s);
+	t_other = now_ns();
+	s->stats.drain_read_ns = t_read - now;
+	s->stats.drain_merge_ns = t_merge - t_read;
+	s->stats.drain_other_ns = t_other - t_merge;
 
 	s->snapshot.seq++;
 	s->snapshot.time_ns = now;
@@ -1343,6 +1362,7 @@ int pagemig_sampler_drain(struct pagemig_sampler *s, const struct pagemig_snapsh
 	/* Re-arm after draining, so the faults it causes land in the next interval. */
 	if (s->softdirty_ok && s->nmanaged)
 		rearm_due(s, now);
+	s->stats.drain_rearm_ns = now_ns() - t_other;
 	if (ret)
 		*ret = &s->snapshot;
 	return 0;

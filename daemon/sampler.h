@@ -155,6 +155,8 @@ struct pagemig_snapshot {
 	struct pagemig_mig_counts migrations[PAGEMIG_MR__COUNT];       /* in the interval */
 	struct pagemig_mig_counts migrations_total[PAGEMIG_MR__COUNT]; /* since load */
 	bool numa_balancing; /* kernel NUMA balancing was on at the drain */
+	size_t n_first_seen; /* page entries sampled as an access for the first time in this
+				interval (pagemig_page_score.seen became 1): pages newly found hot */
 };
 
 /* Cumulative counters since load, including every way of losing data. */
@@ -185,6 +187,10 @@ struct pagemig_sampler_stats {
 				      middle of staging (retried once) */
 	uint64_t flush_missed;	   /* CPUs whose staged fault samples could not be flushed at a
 				      drain (still busy, offline): they come with a later one */
+	/* where the latest drain spent its time (ns): reading the rings (access samples and
+	 * audit records), merging the interval into the page scores, the rest (on-CPU, counts),
+	 * re-arming */
+	uint64_t drain_read_ns, drain_merge_ns, drain_other_ns, drain_rearm_ns;
 };
 
 /* Memory by part, in bytes. kernel_*: per map, what the kernel charges (fdinfo memlock, exact
@@ -248,7 +254,8 @@ int pagemig_sampler_rearm_early(struct pagemig_sampler *s, pid_t tgid);
  * early. For a process with more planned moves pending than a few intervals will do: the plan
  * knows those pages already, and re-arming would make it fault once more on every page it
  * writes, for samples that change nothing, while the daemon spends its time reading them.
- * -ENOENT when tgid is not managed.
+ * Its page scores do not decay while held: unsampled is not unused, and decayed pages would
+ * drop out of its next plan (the moves pending with them). -ENOENT when tgid is not managed.
  */
 int pagemig_sampler_hold(struct pagemig_sampler *s, pid_t tgid, bool hold);
 

@@ -182,16 +182,60 @@ void pagemig_oncpu_sort(struct pagemig_oncpu_sample *v, size_t n)
 		qsort(v, n, sizeof(*v), cmp_oncpu);
 }
 
+/* Whether tgid is in frozen (sorted); *k walks it in step with the entries (sorted by tgid). */
+static bool is_frozen(const uint32_t *frozen, size_t nfrozen, size_t *k, uint32_t tgid)
+{
+	while (*k < nfrozen && frozen[*k] < tgid)
+		(*k)++;
+	return *k < nfrozen && frozen[*k] == tgid;
+}
+
+/*
+ * The most drains an entry with score 0 (seen only by first touches) is kept without samples:
+ * the largest idle with factor^idle >= min_score, as one access would be. Found once per
+ * decay step by multiplication, not with pow() per entry: under emulation floating point is
+ * dear, and the step runs over every entry every interval.
+ */
+static uint32_t idle_limit(double factor, double min_score)
+{
+	double x = 1.0;
+	uint32_t k = 0;
+
+	if (!(1.0 >= min_score))
+		return UINT32_MAX; /* never kept: idle 0 fails too (see forget()) */
+	if (factor >= 1.0)
+		return UINT32_MAX - 1;
+	while (k < UINT32_MAX - 1 && x * factor >= min_score) {
+		x *= factor;
+		k++;
+	}
+	return k;
+}
+
+/* Whether an entry without samples this interval is forgotten (see idle_limit()). */
+static bool forget(const struct pagemig_page_score *e, double min_score, uint32_t max_idle)
+{
+	if (e->events)
+		return false;
+	if (e->score > 0)
+		return e->score < min_score;
+	return max_idle == UINT32_MAX || e->idle > max_idle;
+}
+
 struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score *prev, size_t nprev,
 						const struct pagemig_access_sample *fresh,
-						size_t nfresh, double factor, double min_score,
-						size_t cap, struct pagemig_page_score *out)
+						size_t nfresh, double factor, const uint32_t *frozen,
+						size_t nfrozen, double min_score, size_t cap,
+						struct pagemig_page_score *out)
 {
 	struct pagemig_decay_result r = {0};
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, fk = 0;
+	uint32_t max_idle = idle_limit(factor, min_score);
 
 	while (i < nprev || j < nfresh) {
 		struct pagemig_page_score e;
+		bool hold;
+		double f;
 		int c;
 
 		if (i == nprev)
@@ -203,10 +247,22 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 				    fresh[j].key.tgid, fresh[j].key.page, fresh[j].key.node,
 				    fresh[j].key.source);
 
+		hold = is_frozen(frozen, nfrozen, &fk, c < 0 ? prev[i].tgid : fresh[j].key.tgid);
+		f = hold ? 1.0 : factor;
+		if (c < 0 && hold) {
+			/* Not sampled, and nobody looked: as it was (no floating point, which
+			 * costs most under emulation; kept, as it was at the last step) */
+			e = prev[i++];
+			e.weight = 0;
+			e.events = 0;
+			out[r.n++] = e;
+			continue;
+		}
 		if (c < 0) {
 			/* Not sampled this interval: decays. */
 			e = prev[i++];
-			e.score *= factor;
+			if (e.score > 0)
+				e.score *= f;
 			e.weight = 0;
 			e.events = 0;
 			e.idle++;
@@ -220,7 +276,7 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 			e.source = k->source;
 			if (c == 0) {
 				e.seen = prev[i].seen;
-				e.score = prev[i++].score * factor;
+				e.score = prev[i++].score * f;
 			}
 			/* A key can come twice when the kernel re-created an entry while it was
 			 * being drained: one sample set, summed. */
@@ -230,15 +286,15 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 				j++;
 			} while (j < nfresh && !cmp_sample(&fresh[j - 1], &fresh[j]));
 			e.score += (double)e.weight;
-			if (e.weight && e.seen < UINT8_MAX)
-				e.seen++;
+			if (e.weight && e.seen < UINT8_MAX && !e.seen++)
+				r.first_seen++;
 		}
 		/*
 		 * Sampled this interval: kept. A page seen only by its first touch (score 0) is
 		 * remembered as long as one access would have been: it is known, and cold, which
 		 * is what tiering demotes first.
 		 */
-		if (!e.events && (e.score > 0 ? e.score : pow(factor, e.idle)) < min_score) {
+		if (forget(&e, min_score, max_idle)) {
 			r.forgotten++;
 			continue;
 		}

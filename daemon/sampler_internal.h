@@ -79,6 +79,7 @@ struct pagemig_decay_result {
 	size_t n;	  /* entries written to out */
 	size_t forgotten; /* entries that decayed below min_score */
 	size_t dropped;	  /* entries above min_score dropped to stay within cap (lowest first) */
+	size_t first_seen; /* entries sampled as an access for the first time (seen 0 -> 1) */
 };
 
 /*
@@ -86,14 +87,16 @@ struct pagemig_decay_result {
  * summed) add their weight; entries not sampled this interval that decayed below min_score are
  * forgotten (one sampled this interval stays; one with score 0, seen only by first touches,
  * stays as long as a score of 1 would have: factor^idle >= min_score), and if more than cap
- * remain,
- * the lowest scores are dropped (ties: the later key goes). out is sorted like prev and must have
- * room for nprev + nfresh entries (only cap are kept).
+ * remain, the lowest scores are dropped (ties: the later key goes). The entries of the tgids in
+ * frozen (sorted, nfrozen of them; NULL for none) do not decay and do not age this step: their
+ * process is deliberately not being sampled (pagemig_sampler_hold), so no sample means nothing.
+ * out is sorted like prev and must have room for nprev + nfresh entries (only cap are kept).
  */
 struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score *prev, size_t nprev,
 						const struct pagemig_access_sample *fresh,
-						size_t nfresh, double factor, double min_score,
-						size_t cap, struct pagemig_page_score *out);
+						size_t nfresh, double factor, const uint32_t *frozen,
+						size_t nfrozen, double min_score, size_t cap,
+						struct pagemig_page_score *out);
 
 /*
  * Next on-CPU scores from cumulative readings (sorted): ns = reading - previous total (the

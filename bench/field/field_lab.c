@@ -11,7 +11,7 @@
  *       the next one, and print their output; the case fails when one of them does.
  *
  *   field_lab converge --workload static|phase|shared|tiering [--movers LIST] [--reps R]
- *                      [--seconds S] [--hot MIB] [--cold MIB] [--phase S]
+ *                      [--seconds S] [--hot MIB] [--cold MIB] [--phase S] [--daemon-log]
  *       for R repetitions, for every mover of LIST (order rotated every repetition), start the
  *       mover, start field-workload, and probe once a second for S seconds:
  *         - where every hot and cold page is (one move_pages(2) query with nodes = NULL: the
@@ -22,7 +22,8 @@
  *       pagemigd-shipped (the shipped defaults, with a policy for the workload); nb1, nb2, nb3
  *       (kernel NUMA balancing with /proc/sys/kernel/numa_balancing = 1, 2, 3); numad (Debian's
  *       numad -i 5, when /usr/sbin/numad is in the image). Between runs everything is stopped
- *       and numa_balancing set back to 0.
+ *       and numa_balancing set back to 0. --daemon-log runs pagemigd at log level debug and
+ *       prints its log after each run (FIELD-LOG lines): for looking into a run, not for timing.
  *
  * Output (console, parsed by run.sh): FIELD-ENV (guest facts), FIELD-TS (one per probe),
  * FIELD-SUM (one per run), FIELD-NOTE (things worth knowing), all key=value.
@@ -58,6 +59,7 @@
 
 static size_t ps;
 static char dir[256];
+static bool daemon_log; /* --daemon-log: pagemigd at debug level, its log printed after each run */
 static long hz;
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -331,13 +333,14 @@ static int start_pagemigd(struct mover_state *ms, const char *workload)
 	if (ms->m == M_PAGEMIGD)
 		/* the lab tests' fast settings: decide every second, re-arm every second */
 		fprintf(f,
-			"[daemon]\ninterval = 1s\nsocket = %s\nlog_level = info\n"
+			"[daemon]\ninterval = 1s\nsocket = %s\nlog_level = %s\n"
 			"[sampler]\nrearm = 1s\nhalf_life = 4s\n"
 			"[migrate]\nrate = unlimited\ncooldown = 30s\nmin_rss = 1MiB\n",
-			ms->sock);
+			ms->sock, daemon_log ? "debug" : "info");
 	else
 		/* the shipped defaults (interval 5 s, re-arm 10 s, 32 MiB/s, ...) */
-		fprintf(f, "[daemon]\nsocket = %s\nlog_level = info\n", ms->sock);
+		fprintf(f, "[daemon]\nsocket = %s\nlog_level = %s\n", ms->sock,
+			daemon_log ? "debug" : "info");
 	fprintf(f,
 		"[policy field]\nexe = */field-workload\ntype = %s\n"
 		"[policy rest]\ntype = ignore\n",
@@ -637,6 +640,8 @@ static int run_one(const struct spec *s, enum mover m, int rep, bool verbose_log
 		return -1;
 	}
 	t0 = now_s();
+	if (daemon_log) /* the daemon's debug lines carry this clock */
+		printf("FIELD-NOTE workload started at monotonic %.3f s\n", t0);
 	vmstat(v0);
 	if (ms.pid > 0)
 		mcpu0 = pid_cpu(ms.pid, NULL);
@@ -768,6 +773,13 @@ static int run_one(const struct spec *s, enum mover m, int rep, bool verbose_log
 		}
 	}
 	stop_mover(&ms);
+	if ((m == M_PAGEMIGD || m == M_PAGEMIGD_SHIPPED) && daemon_log) {
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "sed 's/^/FIELD-LOG /' %s/pagemigd.log", dir);
+		if (system(cmd)) {
+		}
+	}
 
 	long long moved_hot = 0, repeated = 0, cold_moved_end = 0, cold_moved_any = 0;
 
@@ -883,7 +895,7 @@ static int cmd_converge(int argc, char **argv)
 	static const struct option lo[] = {
 		{"workload", 1, NULL, 'w'}, {"movers", 1, NULL, 'm'}, {"reps", 1, NULL, 'r'},
 		{"seconds", 1, NULL, 's'},  {"hot", 1, NULL, 'H'},    {"cold", 1, NULL, 'C'},
-		{"phase", 1, NULL, 'p'},    {NULL, 0, NULL, 0},
+		{"phase", 1, NULL, 'p'},    {"daemon-log", 0, NULL, 'D'}, {NULL, 0, NULL, 0},
 	};
 	struct spec s = {.workload = "static", .seconds = 60, .hot = 256, .cold = 64, .phase = 20};
 	const char *movers = "none,pagemigd,nb1,numad";
@@ -900,6 +912,7 @@ static int cmd_converge(int argc, char **argv)
 		case 'H': s.hot = atoi(optarg); break;
 		case 'C': s.cold = atoi(optarg); break;
 		case 'p': s.phase = atoi(optarg); break;
+		case 'D': daemon_log = true; break;
 		default: return 2;
 		}
 	}

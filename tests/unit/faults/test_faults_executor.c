@@ -297,6 +297,35 @@ static void test_plan_keeping_pending(void **state)
 	check_history_adds_up();
 }
 
+/* keep_fn for test_plan_keeping_if: keeps what *ctx says, and checks it is asked of PID */
+static bool keep_if(void *ctx, uint32_t tgid)
+{
+	assert_int_equal(tgid, PID);
+	return *(bool *)ctx;
+}
+
+/* A plan that left some processes out keeps their pending moves only (the daemon's held ones). */
+static void test_plan_keeping_if(void **state)
+{
+	bool keep = false;
+
+	plan_pages(0, 1000, 1);
+	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
+	assert_true(executor_step(ex, 0) >= 0); /* the first group: 8 pages */
+	plan_pages(2000, 10, 1);
+	assert_int_equal(executor_submit_keeping_if(ex, &plan, false, 10, keep_if, &keep), 0);
+	assert_int_equal(executor_pending(ex), 10); /* not kept */
+	keep = true;
+	plan_pages(2100, 10, 1);
+	assert_int_equal(executor_submit_keeping_if(ex, &plan, false, 20, keep_if, &keep), 0);
+	assert_int_equal(executor_pending(ex), 20); /* kept */
+	/* in observe mode nothing is kept, as with executor_submit_keeping */
+	assert_int_equal(executor_submit_keeping_if(ex, &plan, true, 30, keep_if, &keep), 0);
+	assert_int_equal(executor_pending(ex), 10);
+	run_all();
+	check_history_adds_up();
+}
+
 /* Many cycles with whole calls failing at random, exits and reuses: the counters match the
  * pages that really changed node, and the history adds up. */
 static void test_random_cycles(void **state)
@@ -372,6 +401,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_plan_replaced_half_way, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_keeping_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_keeping_if, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_cycles, setup, teardown),
 	};
 

@@ -136,7 +136,7 @@ static void test_table_allocs(void **state)
 	/* the page seen only by its first touch: in the snapshot with score 0, and remembered
 	 * as long as a score of 1 would be (0.5^4 >= 0.05 > 0.5^5), like the page next to it */
 	pagemig_access_sort(t.v, t.n);
-	d = pagemig_decay_pages(NULL, 0, t.v, t.n, 0.5, 0.05, 4, out);
+	d = pagemig_decay_pages(NULL, 0, t.v, t.n, 0.5, NULL, 0, 0.05, 4, out);
 	assert_int_equal(d.n, 3);
 	assert_int_equal(out[1].page, 0x2000);
 	assert_true(out[1].score == 0.0);
@@ -145,13 +145,13 @@ static void test_table_allocs(void **state)
 	assert_int_equal(out[1].seen, 0); /* no interval with accesses */
 	assert_int_equal(out[0].seen, 1); /* first touch and a write: one */
 	for (int drain = 1; drain <= 4; drain++) {
-		d = pagemig_decay_pages(out, 3, NULL, 0, 0.5, 0.05, 4, out2);
+		d = pagemig_decay_pages(out, 3, NULL, 0, 0.5, NULL, 0, 0.05, 4, out2);
 		assert_int_equal(d.n, 3);
 		assert_int_equal(out2[1].page, 0x2000);
 		assert_int_equal(out2[1].idle, drain);
 		memcpy(out, out2, sizeof(out));
 	}
-	d = pagemig_decay_pages(out, 3, NULL, 0, 0.5, 0.05, 4, out2);
+	d = pagemig_decay_pages(out, 3, NULL, 0, 0.5, NULL, 0, 0.05, 4, out2);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.forgotten, 2);
 	assert_int_equal(out2[0].page, 0x3000);
@@ -201,8 +201,9 @@ static void test_decay_merge(void **state)
 	fresh[1] = sample(1, 0x1000, 1, 2, 2);
 	fresh[2] = sample(1, 0x1000, 0, 6, 6);
 	pagemig_access_sort(fresh, 3);
-	r = pagemig_decay_pages(NULL, 0, fresh, 3, 0.5, 0.05, 8, a);
+	r = pagemig_decay_pages(NULL, 0, fresh, 3, 0.5, NULL, 0, 0.05, 8, a);
 	assert_int_equal(r.n, 3);
+	assert_int_equal(r.first_seen, 3);
 	assert_int_equal(r.forgotten, 0);
 	assert_int_equal(r.dropped, 0);
 	/* Sorted (tgid, page, node). */
@@ -219,8 +220,9 @@ static void test_decay_merge(void **state)
 	fresh[0] = sample(1, 0x1000, 0, 2, 2);
 	fresh[1] = sample(1, 0x2000, 0, 1, 1);
 	pagemig_access_sort(fresh, 2);
-	r = pagemig_decay_pages(a, 3, fresh, 2, 0.5, 0.05, 8, b);
+	r = pagemig_decay_pages(a, 3, fresh, 2, 0.5, NULL, 0, 0.05, 8, b);
 	assert_int_equal(r.n, 4);
+	assert_int_equal(r.first_seen, 1); /* 0x2000; not 0x1000, seen before */
 	assert_true(b[0].score == 6.0 * 0.5 + 2); /* (1, 0x1000, 0) */
 	assert_int_equal(b[0].weight, 2);
 	assert_int_equal(b[0].idle, 0);
@@ -243,10 +245,10 @@ static void test_decay_forget(void **state)
 	int intervals = 0;
 
 	/* One sample at factor 0.5 is forgotten below 0.05 after 5 halvings (1/32 < 0.05). */
-	r = pagemig_decay_pages(NULL, 0, &one, 1, 0.5, 0.05, 4, a);
+	r = pagemig_decay_pages(NULL, 0, &one, 1, 0.5, NULL, 0, 0.05, 4, a);
 	assert_int_equal(r.n, 1);
 	while (r.n) {
-		r = pagemig_decay_pages(intervals % 2 ? b : a, 1, NULL, 0, 0.5, 0.05, 4,
+		r = pagemig_decay_pages(intervals % 2 ? b : a, 1, NULL, 0, 0.5, NULL, 0, 0.05, 4,
 					intervals % 2 ? a : b);
 		intervals++;
 	}
@@ -254,9 +256,48 @@ static void test_decay_forget(void **state)
 	assert_int_equal(r.forgotten, 1);
 
 	/* Factor 0 (half life 0): nothing survives an interval without samples. */
-	r = pagemig_decay_pages(NULL, 0, &one, 1, 0.0, 0.05, 4, a);
-	r = pagemig_decay_pages(a, 1, NULL, 0, 0.0, 0.05, 4, b);
+	r = pagemig_decay_pages(NULL, 0, &one, 1, 0.0, NULL, 0, 0.05, 4, a);
+	r = pagemig_decay_pages(a, 1, NULL, 0, 0.0, NULL, 0, 0.05, 4, b);
 	assert_int_equal(r.n, 0);
+}
+
+/* The pages of a held process (frozen) keep their score and age; the others decay. */
+static void test_decay_frozen(void **state)
+{
+	struct pagemig_access_sample fresh[4] = {
+		sample(1, 0x1000, 0, 4, 4),
+		sample(2, 0x2000, 0, 4, 4),
+		sample(3, 0x3000, 0, 4, 4),
+		sample(3, 0x4000, 1, 2, 2),
+	};
+	const uint32_t frozen[] = {2, 3};
+	struct pagemig_page_score a[8], b[8];
+	struct pagemig_decay_result r;
+
+	r = pagemig_decay_pages(NULL, 0, fresh, 4, 0.5, NULL, 0, 0.05, 8, a);
+	assert_int_equal(r.n, 4);
+	/* tgid 2 and 3 held; tgid 3 has a sample all the same (a first touch, say): it adds */
+	fresh[0] = sample(3, 0x4000, 1, 1, 1);
+	r = pagemig_decay_pages(a, 4, fresh, 1, 0.5, frozen, 2, 0.05, 8, b);
+	assert_int_equal(r.n, 4);
+	assert_true(b[0].score == 2.0); /* tgid 1: decayed */
+	assert_int_equal(b[0].idle, 1);
+	assert_true(b[1].score == 4.0); /* tgid 2: kept */
+	assert_int_equal(b[1].idle, 0);
+	assert_int_equal(b[1].weight, 0); /* but nothing sampled this interval */
+	assert_int_equal(b[1].seen, 1);
+	assert_true(b[2].score == 4.0); /* tgid 3, 0x3000: kept */
+	assert_true(b[3].score == 3.0); /* tgid 3, 0x4000: 2 kept + 1 new */
+	assert_int_equal(b[3].seen, 2);
+
+	/* held for ever: never forgotten; released: decays and goes */
+	for (int i = 0; i < 20; i++)
+		r = pagemig_decay_pages(i % 2 ? a : b, r.n, NULL, 0, 0.5, frozen + 1, 1, 0.05, 8,
+					i % 2 ? b : a);
+	assert_int_equal(r.n, 2); /* tgid 3's two pages (tgid 1 and 2 forgotten) */
+	assert_int_equal(b[0].tgid, 3);
+	assert_true(b[0].score == 4.0);
+	assert_int_equal(b[0].idle, 0);
 }
 
 /* Duplicated keys in one interval are one entry, summed. */
@@ -270,7 +311,7 @@ static void test_decay_duplicates(void **state)
 	struct pagemig_page_score out[3];
 	struct pagemig_decay_result r;
 
-	r = pagemig_decay_pages(NULL, 0, fresh, 3, 0.5, 0.05, 3, out);
+	r = pagemig_decay_pages(NULL, 0, fresh, 3, 0.5, NULL, 0, 0.05, 3, out);
 	assert_int_equal(r.n, 2);
 	assert_true(out[0].score == 4.0);
 	assert_int_equal(out[0].events, 3);
@@ -286,7 +327,7 @@ static void test_decay_cap(void **state)
 	struct pagemig_page_score out[5];
 	struct pagemig_decay_result r;
 
-	r = pagemig_decay_pages(NULL, 0, fresh, 5, 0.5, 0.05, 4, out);
+	r = pagemig_decay_pages(NULL, 0, fresh, 5, 0.5, NULL, 0, 0.05, 4, out);
 	assert_int_equal(r.n, 4);
 	assert_int_equal(r.dropped, 1);
 	assert_int_equal(out[0].page, 0x1000);
@@ -294,7 +335,7 @@ static void test_decay_cap(void **state)
 	assert_int_equal(out[2].page, 0x3000);
 	assert_int_equal(out[3].page, 0x5000);
 
-	r = pagemig_decay_pages(NULL, 0, fresh, 5, 0.5, 0.05, 2, out);
+	r = pagemig_decay_pages(NULL, 0, fresh, 5, 0.5, NULL, 0, 0.05, 2, out);
 	assert_int_equal(r.n, 2);
 	assert_int_equal(r.dropped, 3);
 	assert_int_equal(out[0].page, 0x3000);
@@ -348,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_table_many),
 		cmocka_unit_test(test_decay_merge),
 		cmocka_unit_test(test_decay_forget),
+		cmocka_unit_test(test_decay_frozen),
 		cmocka_unit_test(test_decay_duplicates),
 		cmocka_unit_test(test_decay_cap),
 		cmocka_unit_test(test_oncpu),
