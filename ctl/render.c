@@ -270,7 +270,7 @@ static int render_procs(struct json_object *r, FILE *out, const struct ctl_rende
 					 CTL_COL_RIGHT, CTL_COL_SHRINK};
 	struct json_object *p = jget(r, "processes");
 	struct ctl_table *t;
-	size_t settled = 0;
+	size_t settled = 0, held = 0;
 
 	if (!jlen(p)) {
 		fprintf(out,
@@ -283,15 +283,16 @@ static int render_procs(struct json_object *r, FILE *out, const struct ctl_rende
 	for (size_t i = 0; t && i < jlen(p); i++) {
 		struct json_object *e = jat(p, i);
 		char a[32], b[32], c[32], n[32], pn[256];
-		bool is_settled = jbool(e, "settled");
+		bool is_settled = jbool(e, "settled"), is_held = jbool(e, "held");
 
 		ctl_table_cell(t, "%" PRId64, jint(e, "pid", 0));
 		ctl_table_cell(t, "%s", jstr(e, "comm", "?"));
 		ctl_table_cell(t, "%s", jstr(e, "policy", "-"));
-		/* settled: a mark on its home, explained below the table */
+		/* settled, held: a mark on its home, explained below the table */
 		settled += is_settled;
+		held += is_held;
 		ctl_table_cell(t, "%s%s", node_str(n, sizeof(n), e, "home_node"),
-			       is_settled ? "*" : "");
+			       is_settled ? "*" : is_held ? "+" : "");
 		ctl_table_cell(t, "%s", ctl_fmt_bytes(a, sizeof(a), ju64(e, "rss_bytes")));
 		ctl_table_cell(t, "%s",
 			       ctl_fmt_share(b, sizeof(b), jdbl(e, "local_access_share", -1)));
@@ -304,6 +305,9 @@ static int render_procs(struct json_object *r, FILE *out, const struct ctl_rende
 	if (settled)
 		fprintf(out, "*: settled - the last plan had nothing for it and it runs where it "
 			     "ran then\n");
+	if (held)
+		fprintf(out, "+: held - more of its moves are pending than three intervals do; "
+			     "not re-armed or\n   planned again until they are nearly done\n");
 	if (ju64(r, "total") > jlen(p))
 		fprintf(out, "(%zu of %" PRIu64 " managed processes shown; --limit N for more)\n",
 			jlen(p), ju64(r, "total"));

@@ -248,6 +248,18 @@ static void test_render_procs_history(void **state)
 	assert_non_null(strstr(s, " 1* "));
 	assert_null(strstr(s, " 0* "));
 	assert_non_null(strstr(s, "*: settled"));
+	assert_null(strstr(s, "+: held"));
+	free(s);
+
+	/* a held process: marked +, explained */
+	s = render("procs",
+		   "{\"processes\":[{\"pid\":7,\"comm\":\"w\",\"policy\":\"p\",\"home_node\":1,"
+		   "\"held\":true,\"pending_moves\":200000}],\"total\":1}",
+		   80, &ret);
+	assert_int_equal(ret, 0);
+	assert_max_width(s, 80);
+	assert_non_null(strstr(s, " 1+ "));
+	assert_non_null(strstr(s, "+: held"));
 	free(s);
 
 	s = render("history",
