@@ -17,6 +17,9 @@
  *                        hot far pages of it wait for their second sample
  *   lab_daemon phase     as locality; once the hot set is on node 1 the thread moves to cpu 0
  *                        and the set follows it back within the cooldown (a new phase)
+ *   lab_daemon held      a 256 MiB hot set, more than three intervals of moves: the process
+ *                        is held (pagemigctl shows it), the plans of its hold leave it out
+ *                        and keep its moves, and the whole set gets local in one run of moves
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -460,6 +463,101 @@ static void scenario_phase(void)
 		grep_log("", true);
 }
 
+/* The text pagemigctl --json prints for args (empty when it fails). */
+static void ctl_json(const char *args, char *buf, size_t size)
+{
+	char cmd[400];
+	size_t n = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), BIN "pagemigctl --socket %s/pagemigd.sock --json %s 2>/dev/null",
+		 dir, args);
+	buf[0] = 0;
+	p = popen(cmd, "r");
+	if (!p)
+		return;
+	while (n + 1 < size && !feof(p)) {
+		size_t got = fread(buf + n, 1, size - 1 - n, p);
+
+		if (!got)
+			break;
+		n += got;
+	}
+	buf[n] = 0;
+	pclose(p);
+}
+
+/* The text after "key": in json (spaces skipped), or "" */
+static const char *json_after(const char *json, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\"%s\"", key);
+	p = strstr(json, k);
+	if (!p)
+		return "";
+	p += strlen(k);
+	while (*p == ' ' || *p == ':')
+		p++;
+	return p;
+}
+
+/*
+ * A plan longer than three intervals (a rate limit would not do: plans are cut to what the rate
+ * moves in an interval): the process's re-arming is held. While held it must not
+ * lose its plan: its scores do not decay and the replans of the hold leave it out (counted in
+ * plans_skipped) and keep its moves. Before, its one-sample scores fell below hot_score within
+ * an interval, the first replan of the hold dropped the pending moves ("released (0 moves
+ * pending)") and the set was sampled and planned all over again.
+ */
+static void scenario_held(void)
+{
+	const char *args[] = {"--hot",	     "256", "--cold", "0", "--mem-node", "0",
+			      "--alloc-cpu", "0",   "--cpu",  "1", NULL};
+	static char buf[65536];
+	struct workload w;
+	size_t n, on = 0;
+	double t0, t = -1;
+	bool held_seen = false;
+	long long skipped = 0;
+	pid_t d;
+
+	start_workload_shown(&w, args);
+	n = w.hot_bytes / ps;
+	d = start_daemon(locality_conf, false, NULL);
+	t0 = now_s();
+	while (now_s() - t0 < 90) {
+		on = on_node(w.pid, w.hot, w.hot_bytes, 1);
+		ctl_json("procs", buf, sizeof(buf));
+		if (!strncmp(json_after(buf, "held"), "true", 4))
+			held_seen = true;
+		printf("  t=%4.1fs hot on node 1: %5.1f%%%s\n", now_s() - t0, 100.0 * on / n,
+		       !strncmp(json_after(buf, "held"), "true", 4) ? " (held)" : "");
+		fflush(stdout);
+		if (on >= n * 99 / 100) {
+			t = now_s() - t0;
+			break;
+		}
+		sleep(1);
+	}
+	ctl_json("status", buf, sizeof(buf));
+	skipped = atoll(json_after(buf, "plans_skipped"));
+	printf("  99%% local after %.1f s; held seen: %s; plans skipped: %lld; holds logged: %zu, "
+	       "releases with nothing pending: %zu\n",
+	       t, held_seen ? "yes" : "no", skipped, grep_log("re-arming held", false),
+	       grep_log("re-arming released (0 moves pending", false));
+	CHECK(t >= 0);
+	CHECK(held_seen);
+	CHECK(grep_log("re-arming held", false) >= 1);
+	CHECK(skipped >= 1);
+	CHECK_EQ(grep_log("re-arming released (0 moves pending", false), 0);
+	CHECK_EQ(stop_workload(&w), 0);
+	CHECK_EQ(stop_daemon(d), 0);
+	if (check_failures)
+		grep_log("", true);
+}
+
 static void run_locality(void)
 {
 	scenario_locality(false);
@@ -477,6 +575,7 @@ int main(int argc, char **argv)
 		{"shared", scenario_shared},   {"observe", run_observe},
 		{"tiering", scenario_tiering}, {"thp", scenario_thp},
 		{"phase", scenario_phase},     {"tiering_early", scenario_tiering_early},
+		{"held", scenario_held},
 	};
 	const char *tmp = getenv("TMPDIR");
 
