@@ -338,23 +338,6 @@ static int home_node(const struct pagemig_oncpu_score *oncpu, size_t n_oncpu)
 	return home;
 }
 
-/*
- * Whether m is planned this cycle. Not while its re-arming is held, it runs where it ran
- * when the hold began and no page of it was found hot for the first time (the write faults of
- * its last re-arm can come over several intervals): its pages have not been sampled since
- * (their scores wait, see
- * pagemig_sampler_hold), so a new plan for it could only repeat the moves still pending - at
- * the cost of asking the kernel where each of its pages is, a second or more for a 1 GiB set
- * under emulation, every PLAN_MAX_AGE intervals. Its pending moves stand (keeps_pending()).
- * Nor when it had settled (its last plan had nothing for it
- * and it runs where it ran), that plan deferred no candidate (cooldown, rate limit, watermark)
- * and no access of it was sampled since (first touches of new pages are no accesses: see
- * pagemig_page_score.weight): its entries only decayed, and asking the kernel where
- * each of its pages is - most of a cycle's work for a big settled process - would give the same
- * plan, but for guards that expired meanwhile (a refusal, a freeze, another mover's move).
- * Those are looked at again with its next samples, at the latest 8 rearm periods later.
- * Policies other than locality are planned every cycle: free memory alone makes tiering demote.
- */
 /* Whether some of these entries were sampled as an access for the first time this interval. */
 static bool has_newly_hot(const struct pagemig_page_score *pages, size_t n)
 {
@@ -364,13 +347,31 @@ static bool has_newly_hot(const struct pagemig_page_score *pages, size_t n)
 	return false;
 }
 
+/*
+ * Whether m is planned this cycle. Not while its re-arming is held, it runs where it ran when
+ * the hold began and no page of it was found hot for the first time (the write faults of its
+ * last re-arm can come over several intervals): its pages have not been sampled since (their
+ * scores wait, see pagemig_sampler_hold), so a new plan for it could only repeat the moves
+ * still pending - at the cost of asking the kernel where each of its pages is, a second or more
+ * for a 1 GiB set under emulation, every PLAN_MAX_AGE intervals. Its pending moves stand
+ * (keeps_pending()). Nor when it had settled (its last plan had nothing for it
+ * and it runs where it ran), that plan deferred no candidate (cooldown, rate limit, watermark)
+ * and no access of it was sampled since (first touches of new pages are no accesses: see
+ * pagemig_page_score.weight): its entries only decayed, and asking the kernel where
+ * each of its pages is - most of a cycle's work for a big settled process - would give the same
+ * plan, but for guards that expired meanwhile (a refusal, a freeze, another mover's move).
+ * Those are looked at again with its next samples, at the latest 8 rearm periods later.
+ * Policies other than locality are planned every cycle, held or settled: free memory alone
+ * makes tiering demote.
+ */
 static bool needs_plan(const struct pagemigd *d, const struct managed *m,
 		       const struct pagemig_page_score *pages, size_t n)
 {
-	if (d->sampler && m->held && m->home_node == m->held_home && !has_newly_hot(pages, n))
+	if (!d->sampler || d->cfg.rules[m->rule].type != PAGEMIG_POLICY_LOCALITY)
+		return true;
+	if (m->held && m->home_node == m->held_home && !has_newly_hot(pages, n))
 		return false; /* held: see above */
-	if (!d->sampler || m->settled_home < 0 || m->home_node != m->settled_home || m->deferred ||
-	    d->cfg.rules[m->rule].type != PAGEMIG_POLICY_LOCALITY)
+	if (m->settled_home < 0 || m->home_node != m->settled_home || m->deferred)
 		return true;
 	for (size_t i = 0; i < n; i++)
 		if (pages[i].weight)
