@@ -503,13 +503,33 @@ static const char *json_after(const char *json, const char *key)
 	return p;
 }
 
+/* Lines of the daemon's log with needle stamped (debug level: the monotonic clock) before t. */
+static size_t log_lines_before(const char *needle, double t)
+{
+	char path[300], line[1024];
+	size_t hits = 0;
+	double at;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/pagemigd.log", dir);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, needle) && sscanf(line, "pagemigd: [%lf]", &at) == 1 && at < t)
+			hits++;
+	if (f)
+		fclose(f);
+	return hits;
+}
+
 /*
  * A plan longer than three intervals (a rate limit would not do: plans are cut to what the rate
  * moves in an interval): the process's re-arming is held. While held it must not
  * lose its plan: its scores do not decay and the replans of the hold leave it out (counted in
  * plans_skipped) and keep its moves. Before, its one-sample scores fell below hot_score within
  * an interval, the first replan of the hold dropped the pending moves ("released (0 moves
- * pending)") and the set was sampled and planned all over again.
+ * pending)" while most of the set was still remote) and the set was sampled and planned all over
+ * again. Such a release at the end, the moves done, is no loss: only those before the set was
+ * 90% local count.
  */
 static void scenario_held(void)
 {
@@ -518,7 +538,7 @@ static void scenario_held(void)
 	static char buf[65536];
 	struct workload w;
 	size_t n, on = 0;
-	double t0, t = -1;
+	double t0, t = -1, t90 = -1;
 	bool held_seen = false;
 	long long skipped = 0;
 	pid_t d;
@@ -535,6 +555,8 @@ static void scenario_held(void)
 		printf("  t=%4.1fs hot on node 1: %5.1f%%%s\n", now_s() - t0, 100.0 * on / n,
 		       !strncmp(json_after(buf, "held"), "true", 4) ? " (held)" : "");
 		fflush(stdout);
+		if (t90 < 0 && on >= n * 90 / 100)
+			t90 = now_s();
 		if (on >= n * 99 / 100) {
 			t = now_s() - t0;
 			break;
@@ -543,15 +565,17 @@ static void scenario_held(void)
 	}
 	ctl_json("status", buf, sizeof(buf));
 	skipped = atoll(json_after(buf, "plans_skipped"));
+	size_t dropped = log_lines_before("re-arming released (0 moves pending", t90);
+
 	printf("  99%% local after %.1f s; held seen: %s; plans skipped: %lld; holds logged: %zu, "
-	       "releases with nothing pending: %zu\n",
+	       "releases with nothing pending: %zu, of them before 90%% local: %zu\n",
 	       t, held_seen ? "yes" : "no", skipped, grep_log("re-arming held", false),
-	       grep_log("re-arming released (0 moves pending", false));
+	       grep_log("re-arming released (0 moves pending", false), dropped);
 	CHECK(t >= 0);
 	CHECK(held_seen);
 	CHECK(grep_log("re-arming held", false) >= 1);
 	CHECK(skipped >= 1);
-	CHECK_EQ(grep_log("re-arming released (0 moves pending", false), 0);
+	CHECK_EQ(dropped, 0);
 	CHECK_EQ(stop_workload(&w), 0);
 	CHECK_EQ(stop_daemon(d), 0);
 	if (check_failures)
