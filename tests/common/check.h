@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define EXIT_SKIP 77
@@ -64,6 +65,29 @@ static inline int check_run(const struct check_test *tests, size_t n)
 	}
 	printf("%zu passed, %d failed\n", n - (size_t)failed, failed);
 	return failed ? 1 : 0;
+}
+
+/* Run a shell command and keep what it prints on stdout in buf (NUL-terminated, cut at len - 1
+ * bytes); returns its exit status, 128 when it did not exit, -1 when it could not be run. */
+static inline int check_capture(const char *cmd, char *buf, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n = 0;
+	int ws;
+
+	buf[0] = 0;
+	if (!p)
+		return -1;
+	while (n + 1 < len && !feof(p)) {
+		size_t r = fread(buf + n, 1, len - 1 - n, p);
+
+		if (!r)
+			break;
+		n += r;
+	}
+	buf[n] = 0;
+	ws = pclose(p);
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
 }
 
 #define CHECK_TEST(fn)  \

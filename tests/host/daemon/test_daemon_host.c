@@ -41,34 +41,13 @@ static void write_conf(const char *interval, const char *extra)
 	fclose(f);
 }
 
-/* Run a command, capture stdout into buf; returns the exit status. */
-static int run(const char *cmd, char *buf, size_t len)
-{
-	FILE *p = popen(cmd, "r");
-	size_t n = 0;
-	int ws;
-
-	if (!p)
-		return -1;
-	while (n + 1 < len && !feof(p)) {
-		size_t r = fread(buf + n, 1, len - 1 - n, p);
-
-		if (!r)
-			break;
-		n += r;
-	}
-	buf[n] = 0;
-	ws = pclose(p);
-	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
-}
-
 /* pagemigctl --json status, parsed; NULL when it failed. */
 static struct json_object *status(void)
 {
 	char cmd[700], out[65536];
 
 	snprintf(cmd, sizeof(cmd), "%s --socket %s --json status 2>/dev/null", pagemigctl, sock);
-	if (run(cmd, out, sizeof(out)) != 0)
+	if (check_capture(cmd, out, sizeof(out)) != 0)
 		return NULL;
 	return json_tokener_parse(out);
 }
@@ -142,7 +121,7 @@ static void test_check_config(void)
 
 	write_conf("2s", NULL);
 	snprintf(cmd, sizeof(cmd), "%s --check-config -c %s 2>&1", pagemigd, conf);
-	CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+	CHECK_EQ(check_capture(cmd, out, sizeof(out)), 0);
 
 	/* three errors on three lines: every one reported as FILE:LINE: message */
 	snprintf(bad, sizeof(bad), "%s/bad.conf", dir);
@@ -150,7 +129,7 @@ static void test_check_config(void)
 	fprintf(f, "[daemon]\ninterval = 0s\nbogus = 1\n[policy x]\ntype = sideways\n");
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "%s --check-config -c %s 2>&1", pagemigd, bad);
-	CHECK_EQ(run(cmd, out, sizeof(out)), 1);
+	CHECK_EQ(check_capture(cmd, out, sizeof(out)), 1);
 	for (int line = 2; line <= 5; line += (line == 3 ? 2 : 1)) {
 		char want[320];
 
@@ -161,10 +140,10 @@ static void test_check_config(void)
 		}
 	}
 	snprintf(cmd, sizeof(cmd), "%s --version", pagemigd);
-	CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+	CHECK_EQ(check_capture(cmd, out, sizeof(out)), 0);
 	CHECK(strstr(out, "pagemigd ") == out);
 	snprintf(cmd, sizeof(cmd), "%s --bogus 2>/dev/null", pagemigd);
-	CHECK(run(cmd, out, sizeof(out)) != 0);
+	CHECK(check_capture(cmd, out, sizeof(out)) != 0);
 }
 
 static void test_start_status_reload_stop(void)
@@ -275,7 +254,7 @@ static int settled(pid_t pid)
 	int ret = -1;
 
 	snprintf(cmd, sizeof(cmd), "%s --socket %s --json procs 2>/dev/null", pagemigctl, sock);
-	if (run(cmd, out, sizeof(out)) != 0 || !(o = json_tokener_parse(out)))
+	if (check_capture(cmd, out, sizeof(out)) != 0 || !(o = json_tokener_parse(out)))
 		return -1;
 	if (json_object_object_get_ex(o, "processes", &procs))
 		for (size_t i = 0; i < json_object_array_length(procs); i++) {
@@ -336,7 +315,7 @@ static void test_settled_not_replanned(void)
 		snprintf(cmd, sizeof(cmd),
 			 "%s --socket %s procs --sort pid; %s --socket %s metrics", pagemigctl,
 			 sock, pagemigctl, sock);
-		CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+		CHECK_EQ(check_capture(cmd, out, sizeof(out)), 0);
 		CHECK(strstr(out, "*: settled") != NULL);
 		m = strstr(out, "\npagemig_plans_skipped_total ");
 		CHECK(m && strtoll(m + 29, NULL, 10) >= 5);

@@ -31,6 +31,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 #include "check.h"
 #include "lab_workload.h"
 #include "pagemig/pagemig.h"
@@ -463,44 +465,40 @@ static void scenario_phase(void)
 		grep_log("", true);
 }
 
-/* The text pagemigctl --json prints for args (empty when it fails). */
-static void ctl_json(const char *args, char *buf, size_t size)
+/* What pagemigctl --json answers to args, parsed; NULL when it failed. */
+static struct json_object *ctl_json(const char *args)
 {
+	static char out[65536];
 	char cmd[400];
-	size_t n = 0;
-	FILE *p;
 
 	snprintf(cmd, sizeof(cmd), BIN "pagemigctl --socket %s/pagemigd.sock --json %s 2>/dev/null",
 		 dir, args);
-	buf[0] = 0;
-	p = popen(cmd, "r");
-	if (!p)
-		return;
-	while (n + 1 < size && !feof(p)) {
-		size_t got = fread(buf + n, 1, size - 1 - n, p);
-
-		if (!got)
-			break;
-		n += got;
-	}
-	buf[n] = 0;
-	pclose(p);
+	return check_capture(cmd, out, sizeof(out)) == 0 ? json_tokener_parse(out) : NULL;
 }
 
-/* The text after "key": in json (spaces skipped), or "" */
-static const char *json_after(const char *json, const char *key)
+/* Whether pagemigctl procs shows a managed process as held. */
+static bool any_held(void)
 {
-	char k[64];
-	const char *p;
+	struct json_object *r = ctl_json("procs"), *procs, *v;
+	bool held = false;
 
-	snprintf(k, sizeof(k), "\"%s\"", key);
-	p = strstr(json, k);
-	if (!p)
-		return "";
-	p += strlen(k);
-	while (*p == ' ' || *p == ':')
-		p++;
-	return p;
+	if (r && json_object_object_get_ex(r, "processes", &procs))
+		for (size_t i = 0; i < json_object_array_length(procs); i++)
+			held |= json_object_object_get_ex(json_object_array_get_idx(procs, i),
+							  "held", &v) &&
+				json_object_get_boolean(v);
+	json_object_put(r);
+	return held;
+}
+
+/* The daemon's status field key (an integer); -1 when it could not be read. */
+static long long status_int(const char *key)
+{
+	struct json_object *r = ctl_json("status"), *v;
+	long long n = r && json_object_object_get_ex(r, key, &v) ? json_object_get_int64(v) : -1;
+
+	json_object_put(r);
+	return n;
 }
 
 /* Lines of the daemon's log with needle stamped (debug level: the monotonic clock) before t. */
@@ -535,7 +533,6 @@ static void scenario_held(void)
 {
 	const char *args[] = {"--hot",	     "256", "--cold", "0", "--mem-node", "0",
 			      "--alloc-cpu", "0",   "--cpu",  "1", NULL};
-	static char buf[65536];
 	struct workload w;
 	size_t n, on = 0;
 	double t0, t = -1, t90 = -1;
@@ -548,12 +545,12 @@ static void scenario_held(void)
 	d = start_daemon(locality_conf, false, NULL);
 	t0 = now_s();
 	while (now_s() - t0 < 90) {
+		bool held = any_held();
+
 		on = on_node(w.pid, w.hot, w.hot_bytes, 1);
-		ctl_json("procs", buf, sizeof(buf));
-		if (!strncmp(json_after(buf, "held"), "true", 4))
-			held_seen = true;
+		held_seen |= held;
 		printf("  t=%4.1fs hot on node 1: %5.1f%%%s\n", now_s() - t0, 100.0 * on / n,
-		       !strncmp(json_after(buf, "held"), "true", 4) ? " (held)" : "");
+		       held ? " (held)" : "");
 		fflush(stdout);
 		if (t90 < 0 && on >= n * 90 / 100)
 			t90 = now_s();
@@ -563,8 +560,7 @@ static void scenario_held(void)
 		}
 		sleep(1);
 	}
-	ctl_json("status", buf, sizeof(buf));
-	skipped = atoll(json_after(buf, "plans_skipped"));
+	skipped = status_int("plans_skipped");
 	size_t dropped = log_lines_before("re-arming released (0 moves pending", t90);
 
 	printf("  99%% local after %.1f s; held seen: %s; plans skipped: %lld; holds logged: %zu, "
