@@ -12,6 +12,7 @@
  *
  *   field_lab converge --workload static|phase|shared|tiering [--movers LIST] [--reps R]
  *                      [--seconds S] [--hot MIB] [--cold MIB] [--phase S] [--daemon-log]
+ *                      [--set SECTION.KEY=VALUE]...
  *       for R repetitions, for every mover of LIST (order rotated every repetition), start the
  *       mover, start field-workload, and probe once a second for S seconds:
  *         - where every hot and cold page is (one move_pages(2) query with nodes = NULL: the
@@ -24,6 +25,8 @@
  *       numad -i 5, when /usr/sbin/numad is in the image). Between runs everything is stopped
  *       and numa_balancing set back to 0. --daemon-log runs pagemigd at log level debug and
  *       prints its log after each run (FIELD-LOG lines): for looking into a run, not for timing.
+ *       --set adds a setting to pagemigd's configuration, or replaces the run's own (for both
+ *       pagemigd movers), e.g. --set migrate.call_budget=100ms.
  *
  * Output (console, parsed by run.sh): FIELD-ENV (guest facts), FIELD-TS (one per probe),
  * FIELD-SUM (one per run), FIELD-NOTE (things worth knowing), all key=value.
@@ -319,28 +322,94 @@ static const char *policy_type(const char *workload)
 	return strcmp(workload, "tiering") ? "locality" : "tiering";
 }
 
+/*
+ * pagemigd's configuration for a run: (section, key, value) settings, written one section at a
+ * time (the daemon refuses a section that appears twice). --set SECTION.KEY=VALUE settings come
+ * first and win: a run's own setting of the same key is dropped.
+ */
+#define MAX_CONF 32
+struct conf_setting {
+	char section[32], key[48], value[160];
+};
+static struct conf_setting conf[MAX_CONF];
+static size_t n_conf, n_set_options;
+
+static int conf_set(const char *section, const char *key, const char *value)
+{
+	for (size_t i = 0; i < n_conf; i++)
+		if (!strcmp(conf[i].section, section) && !strcmp(conf[i].key, key))
+			return 0; /* an earlier --set has it */
+	if (n_conf == MAX_CONF)
+		return -1;
+	snprintf(conf[n_conf].section, sizeof(conf[n_conf].section), "%s", section);
+	snprintf(conf[n_conf].key, sizeof(conf[n_conf].key), "%s", key);
+	snprintf(conf[n_conf].value, sizeof(conf[n_conf].value), "%s", value);
+	n_conf++;
+	return 0;
+}
+
+/* --set SECTION.KEY=VALUE */
+static int parse_set_option(const char *arg)
+{
+	const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
+	char section[32], key[48];
+
+	if (!dot || !eq || dot > eq || dot == arg || eq == dot + 1 ||
+	    (size_t)(dot - arg) >= sizeof(section) || (size_t)(eq - dot - 1) >= sizeof(key)) {
+		fprintf(stderr, "field_lab: --set '%s' is not SECTION.KEY=VALUE\n", arg);
+		return -1;
+	}
+	snprintf(section, sizeof(section), "%.*s", (int)(dot - arg), arg);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
+	if (conf_set(section, key, eq + 1)) {
+		fprintf(stderr, "field_lab: more than %d --set options\n", MAX_CONF);
+		return -1;
+	}
+	n_set_options = n_conf;
+	return 0;
+}
+
+/* Every setting, grouped by section in the order the sections first appear. */
+static void write_conf(FILE *f)
+{
+	for (size_t i = 0; i < n_conf; i++) {
+		bool first = true;
+
+		for (size_t j = 0; j < i && first; j++)
+			first = strcmp(conf[j].section, conf[i].section) != 0;
+		if (!first)
+			continue;
+		fprintf(f, "[%s]\n", conf[i].section);
+		for (size_t j = i; j < n_conf; j++)
+			if (!strcmp(conf[j].section, conf[i].section))
+				fprintf(f, "%s = %s\n", conf[j].key, conf[j].value);
+	}
+}
+
 static int start_pagemigd(struct mover_state *ms, const char *workload)
 {
-	char conf[300], log[300], cmd[700];
+	char path[300], log[300], cmd[700];
 	double t0 = now_s();
 	FILE *f;
 
-	snprintf(conf, sizeof(conf), "%s/pagemig.conf", dir);
+	snprintf(path, sizeof(path), "%s/pagemig.conf", dir);
 	snprintf(log, sizeof(log), "%s/pagemigd.log", dir);
 	snprintf(ms->sock, sizeof(ms->sock), "%s/pagemigd.sock", dir);
-	if (!(f = fopen(conf, "w")))
+	if (!(f = fopen(path, "w")))
 		return -1;
-	if (ms->m == M_PAGEMIGD)
+	n_conf = n_set_options; /* what --set gave; the run's own settings come after */
+	conf_set("daemon", "socket", ms->sock);
+	conf_set("daemon", "log_level", daemon_log ? "debug" : "info");
+	if (ms->m == M_PAGEMIGD) {
 		/* the lab tests' fast settings: decide every second, re-arm every second */
-		fprintf(f,
-			"[daemon]\ninterval = 1s\nsocket = %s\nlog_level = %s\n"
-			"[sampler]\nrearm = 1s\nhalf_life = 4s\n"
-			"[migrate]\nrate = unlimited\ncooldown = 30s\nmin_rss = 1MiB\n",
-			ms->sock, daemon_log ? "debug" : "info");
-	else
-		/* the shipped defaults (interval 5 s, re-arm 10 s, 32 MiB/s, ...) */
-		fprintf(f, "[daemon]\nsocket = %s\nlog_level = %s\n", ms->sock,
-			daemon_log ? "debug" : "info");
+		conf_set("daemon", "interval", "1s");
+		conf_set("sampler", "rearm", "1s");
+		conf_set("sampler", "half_life", "4s");
+		conf_set("migrate", "rate", "unlimited");
+		conf_set("migrate", "cooldown", "30s");
+		conf_set("migrate", "min_rss", "1MiB");
+	} /* else the shipped defaults (interval 5 s, re-arm 10 s, 32 MiB/s, ...) */
+	write_conf(f);
 	fprintf(f,
 		"[policy field]\nexe = */field-workload\ntype = %s\n"
 		"[policy rest]\ntype = ignore\n",
@@ -353,7 +422,7 @@ static int start_pagemigd(struct mover_state *ms, const char *workload)
 		unpin_self();
 		dup2(fd, STDERR_FILENO);
 		dup2(fd, STDOUT_FILENO);
-		execl(BIN "pagemigd", "pagemigd", "-f", "-c", conf, NULL);
+		execl(BIN "pagemigd", "pagemigd", "-f", "-c", path, NULL);
 		_exit(127);
 	}
 	snprintf(cmd, sizeof(cmd), BIN "pagemigctl --socket %s --json status >/dev/null 2>&1",
@@ -895,7 +964,8 @@ static int cmd_converge(int argc, char **argv)
 	static const struct option lo[] = {
 		{"workload", 1, NULL, 'w'}, {"movers", 1, NULL, 'm'}, {"reps", 1, NULL, 'r'},
 		{"seconds", 1, NULL, 's'},  {"hot", 1, NULL, 'H'},    {"cold", 1, NULL, 'C'},
-		{"phase", 1, NULL, 'p'},    {"daemon-log", 0, NULL, 'D'}, {NULL, 0, NULL, 0},
+		{"phase", 1, NULL, 'p'},    {"daemon-log", 0, NULL, 'D'}, {"set", 1, NULL, 'S'},
+		{NULL, 0, NULL, 0},
 	};
 	struct spec s = {.workload = "static", .seconds = 60, .hot = 256, .cold = 64, .phase = 20};
 	const char *movers = "none,pagemigd,nb1,numad";
@@ -913,6 +983,10 @@ static int cmd_converge(int argc, char **argv)
 		case 'C': s.cold = atoi(optarg); break;
 		case 'p': s.phase = atoi(optarg); break;
 		case 'D': daemon_log = true; break;
+		case 'S':
+			if (parse_set_option(optarg))
+				return 2;
+			break;
 		default: return 2;
 		}
 	}
