@@ -12,11 +12,12 @@
  *
  *   field_lab converge --workload static|phase|shared|tiering [--movers LIST] [--reps R]
  *                      [--seconds S] [--hot MIB] [--cold MIB] [--phase S] [--daemon-log]
- *                      [--set SECTION.KEY=VALUE]...
+ *                      [--set SECTION.KEY=VALUE]... [--probe pagemap|move_pages]
  *       for R repetitions, for every mover of LIST (order rotated every repetition), start the
  *       mover, start field-workload, and probe once a second for S seconds:
- *         - where every hot and cold page is (one move_pages(2) query with nodes = NULL: the
- *           same independent probe for every mover, not the library under test);
+ *         - where every hot and cold page is (its frame's node from /proc/PID/pagemap, or with
+ *           --probe move_pages one move_pages(2) query with nodes = NULL: the same independent
+ *           probe for every mover, not the library under test; see "The probe" below);
  *         - on which CPU, hence node, each writer thread ran last (/proc/PID/task/TID/stat);
  *         - the workload's progress counter (passes).
  *       Movers: none; pagemigd (bench configuration: 1 s interval, 1 s re-arm, no rate limit);
@@ -607,11 +608,117 @@ struct spec {
 	int seconds, hot, cold, phase;
 };
 
-/* where every page of [addr, addr + bytes) is: st[i] = node or -errno */
-static void where(pid_t pid, uintptr_t addr, size_t bytes, void **pages, int *st)
-{
-	size_t n = bytes / ps;
+/*
+ * The probe. move_pages(2) with nodes = NULL looks every page up on its own (VMA, page table,
+ * folio reference): in this guest ~1.6 us a page, so the 278 528 pages of the 1 GiB case took
+ * about half of cpu 0 every second, the CPU pagemigd runs on, while the kernel's balancing works
+ * on the writer's CPU. /proc/PID/pagemap walks the page tables in one pass and gives each page's
+ * frame number (root only), and a frame's node follows from the memory blocks each node holds
+ * in sysfs. Both are independent of every mover; --probe chooses, pagemap by default, and the
+ * two are compared on the first and last second of every run (FIELD-SUM probe_check).
+ */
+enum probe { PROBE_PAGEMAP, PROBE_MOVE_PAGES };
+static enum probe probe = PROBE_PAGEMAP;
+static int *block_node; /* memory block -> node, -1: none */
+static size_t n_blocks;
+static unsigned long long block_pages; /* pages per memory block */
+static long long probe_fallbacks;      /* pagemap probes answered by move_pages(2) instead */
 
+/* Which node each memory block belongs to, from /sys/devices/system/node/nodeN/memoryM. */
+static int load_block_nodes(void)
+{
+	unsigned long long bytes = 0;
+	FILE *f = fopen("/sys/devices/system/memory/block_size_bytes", "r");
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%llx", &bytes) != 1 || bytes < ps) {
+		fclose(f);
+		return -EINVAL;
+	}
+	fclose(f);
+	block_pages = bytes / ps;
+	for (int node = 0; node < MAX_NODES; node++) {
+		char path[64];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", node);
+		if (!(d = opendir(path)))
+			continue;
+		while ((de = readdir(d))) {
+			unsigned long m;
+			char *end;
+
+			if (strncmp(de->d_name, "memory", 6) || !isdigit((unsigned char)de->d_name[6]))
+				continue;
+			m = strtoul(de->d_name + 6, &end, 10);
+			if (*end)
+				continue;
+			if (m >= n_blocks) {
+				size_t n = m + 1;
+				int *nb = realloc(block_node, n * sizeof(*nb));
+
+				if (!nb) {
+					closedir(d);
+					return -ENOMEM;
+				}
+				for (size_t i = n_blocks; i < n; i++)
+					nb[i] = -1;
+				block_node = nb;
+				n_blocks = n;
+			}
+			block_node[m] = node;
+		}
+		closedir(d);
+	}
+	return n_blocks ? 0 : -ENOENT;
+}
+
+#define PM_PRESENT  (1ull << 63)
+#define PM_PFN_MASK ((1ull << 55) - 1)
+
+/* where every page of [addr, addr + bytes) is, from pagemap: st[i] = node or -ENOENT (not
+ * present, or a migration or swap entry), -EFAULT when the frame is in no known block */
+static int where_pagemap(pid_t pid, uintptr_t addr, size_t n, int *st)
+{
+	static uint64_t *pm;
+	static size_t cap;
+	char path[64];
+	ssize_t got;
+	int fd;
+
+	if (n > cap) {
+		uint64_t *np = realloc(pm, n * sizeof(*pm));
+
+		if (!np)
+			return -ENOMEM;
+		pm = np;
+		cap = n;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	got = pread(fd, pm, n * sizeof(*pm), (off_t)(addr / ps * sizeof(*pm)));
+	close(fd);
+	if (got != (ssize_t)(n * sizeof(*pm)))
+		return got < 0 ? -errno : -EIO;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t pfn = pm[i] & PM_PFN_MASK, b = pfn / block_pages;
+
+		if (!(pm[i] & PM_PRESENT))
+			st[i] = -ENOENT;
+		else if (!pfn) /* present, but frame numbers hidden: no CAP_SYS_ADMIN */
+			return -EPERM;
+		else
+			st[i] = b < n_blocks && block_node[b] >= 0 ? block_node[b] : -EFAULT;
+	}
+	return 0;
+}
+
+/* where every page of [addr, addr + bytes) is, from move_pages(2): st[i] = node or -errno */
+static void where_move_pages(pid_t pid, uintptr_t addr, size_t n, void **pages, int *st)
+{
 	for (size_t i = 0; i < n; i++) {
 		pages[i] = (void *)(addr + i * ps);
 		st[i] = -1000;
@@ -619,6 +726,41 @@ static void where(pid_t pid, uintptr_t addr, size_t bytes, void **pages, int *st
 	if (syscall(SYS_move_pages, pid, n, pages, NULL, st, 0) < 0)
 		for (size_t i = 0; i < n; i++)
 			st[i] = -errno;
+}
+
+/* The probe's answer for [addr, addr + bytes); its time is added to *spent (seconds). */
+static void where(pid_t pid, uintptr_t addr, size_t bytes, void **pages, int *st, double *spent)
+{
+	double t = now_s();
+	size_t n = bytes / ps;
+
+	if (probe != PROBE_PAGEMAP || where_pagemap(pid, addr, n, st)) {
+		probe_fallbacks += probe == PROBE_PAGEMAP;
+		where_move_pages(pid, addr, n, pages, st);
+	}
+	*spent += now_s() - t;
+}
+
+/*
+ * Both probes on the same pages, one right after the other: pages both place on a node, and of
+ * those the ones they place differently (a page can move in between; many mean a wrong probe).
+ */
+static void probe_check(pid_t pid, uintptr_t addr, size_t bytes, void **pages, long long *compared,
+			long long *differ)
+{
+	size_t n = bytes / ps;
+	int *a = calloc(n + 1, sizeof(int)), *b = calloc(n + 1, sizeof(int));
+
+	if (a && b && !where_pagemap(pid, addr, n, a)) {
+		where_move_pages(pid, addr, n, pages, b);
+		for (size_t i = 0; i < n; i++)
+			if (a[i] >= 0 && b[i] >= 0) {
+				(*compared)++;
+				*differ += a[i] != b[i];
+			}
+	}
+	free(a);
+	free(b);
 }
 
 /* The node the writers run on: all on one node, or -1 (shared across nodes, or unknown). */
@@ -688,6 +830,8 @@ static int run_one(const struct spec *s, enum mover m, int rep, bool verbose_log
 	double phase_start = 0;
 	bool phase_reached = false;
 	long long needed = 0, chg_hot = 0, chg_cold = 0, late_chg = 0;
+	long long check_compared = 0, check_differ = 0;
+	double probe_t, probe_sum = 0;
 	long long d_moved = -1, d_failed = -1, d_audit = -1;
 	long mover_rss = -1;
 	const char *w_ = s->workload, *m_ = mover_names[m];
@@ -734,9 +878,14 @@ static int run_one(const struct spec *s, enum mover m, int rep, bool verbose_log
 		sleep_until(t0 + sec);
 		t = now_s() - t0;
 		node = writers_node(&w);
-		where(w.pid, w.hot, w.hot_bytes, pages, hst);
+		if (probe == PROBE_PAGEMAP && (sec == 0 || sec == s->seconds))
+			probe_check(w.pid, w.hot, w.hot_bytes, pages, &check_compared,
+				    &check_differ);
+		probe_t = 0;
+		where(w.pid, w.hot, w.hot_bytes, pages, hst, &probe_t);
 		if (nc)
-			where(w.pid, w.cold, w.cold_bytes, pages, cst);
+			where(w.pid, w.cold, w.cold_bytes, pages, cst, &probe_t);
+		probe_sum += probe_t;
 		passes = atomic_load(&w.ctr->passes) - passes0;
 		for (size_t i = 0; i < nh; i++) {
 			if (hst[i] >= 0 && hst[i] < MAX_NODES)
@@ -797,9 +946,10 @@ static int run_one(const struct spec *s, enum mover m, int rep, bool verbose_log
 			last_local = local;
 		}
 		printf("FIELD-TS w=%s m=%s r=%d t=%.2f node=%d local=%.4f near=%.4f "
-		       "hot=%zu,%zu,%zu cold=%zu,%zu,%zu unknown=%zu changed=%zu passes=%llu\n",
+		       "hot=%zu,%zu,%zu cold=%zu,%zu,%zu unknown=%zu changed=%zu passes=%llu "
+		       "probe_ms=%.1f\n",
 		       w_, m_, rep, t, node, local, (double)near / (double)nh, hon[0], hon[1],
-		       hon[2], con[0], con[1], con[2], hoff, now_chg, passes);
+		       hon[2], con[0], con[1], con[2], hoff, now_chg, passes, probe_t * 1e3);
 		fflush(stdout);
 		if (sec == s->seconds / 2)
 			passes_half = passes;
@@ -881,6 +1031,9 @@ static int run_one(const struct spec *s, enum mover m, int rep, bool verbose_log
 		printf("%s%.1f", i ? "," : "", phase_t90[i]);
 	if (!nphase_t90)
 		printf("-");
+	printf(" probe=%s probe_s=%.2f probe_fallbacks=%lld probe_check=%lld/%lld",
+	       probe == PROBE_PAGEMAP ? "pagemap" : "move_pages", probe_sum, probe_fallbacks,
+	       check_differ, check_compared);
 	printf(" data=%s\n", data == 0 ? "ok" : "BAD");
 	fflush(stdout);
 	(void)cur_local_node;
@@ -965,7 +1118,7 @@ static int cmd_converge(int argc, char **argv)
 		{"workload", 1, NULL, 'w'}, {"movers", 1, NULL, 'm'}, {"reps", 1, NULL, 'r'},
 		{"seconds", 1, NULL, 's'},  {"hot", 1, NULL, 'H'},    {"cold", 1, NULL, 'C'},
 		{"phase", 1, NULL, 'p'},    {"daemon-log", 0, NULL, 'D'}, {"set", 1, NULL, 'S'},
-		{NULL, 0, NULL, 0},
+		{"probe", 1, NULL, 'P'},    {NULL, 0, NULL, 0},
 	};
 	struct spec s = {.workload = "static", .seconds = 60, .hot = 256, .cold = 64, .phase = 20};
 	const char *movers = "none,pagemigd,nb1,numad";
@@ -987,6 +1140,13 @@ static int cmd_converge(int argc, char **argv)
 			if (parse_set_option(optarg))
 				return 2;
 			break;
+		case 'P':
+			if (!strcmp(optarg, "pagemap") || !strcmp(optarg, "move_pages")) {
+				probe = strcmp(optarg, "pagemap") ? PROBE_MOVE_PAGES : PROBE_PAGEMAP;
+				break;
+			}
+			fprintf(stderr, "field_lab: --probe must be pagemap or move_pages\n");
+			return 2;
 		default: return 2;
 		}
 	}
@@ -1000,6 +1160,11 @@ static int cmd_converge(int argc, char **argv)
 	if (!strcmp(s.workload, "tiering") && access("/sys/devices/system/node/node2", F_OK)) {
 		printf("SKIP: tiering needs the memory-only node 2 (3-node lab)\n");
 		return 77;
+	}
+	if (probe == PROBE_PAGEMAP && (c = load_block_nodes())) {
+		printf("FIELD-NOTE no node of memory blocks (%s): the probe is move_pages(2)\n",
+		       strerror(-c));
+		probe = PROBE_MOVE_PAGES;
 	}
 	env_line();
 	pin_self(0); /* the probe: on cpu 0, away from the single-node writers on cpu 1 */

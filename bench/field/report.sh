@@ -308,8 +308,11 @@ EOF
 	cat <<'EOF'
 Every run: the mover is started (and, for pagemigd, answers its socket), then `field-workload` allocates
 its hot and cold sets on the workload's memory node and starts writing; t = 0 is when it is ready. Once
-a second the probe (`field_lab`, pinned to cpu 0) asks the kernel where every hot and cold page is
-(`move_pages(2)`, nodes = NULL: the same independent probe for every mover), on which CPU the writer
+a second the probe (`field_lab`, pinned to cpu 0) asks the kernel where every hot and cold page is (the
+same independent probe for every mover: each page's frame from `/proc/PID/pagemap` and the frame's
+node from the memory blocks in sysfs; runs before 2026-11-27 used a `move_pages(2)` query with nodes =
+NULL, which took 15-25% of cpu 0 at 256 MiB and about half of it at 1 GiB, the CPU pagemigd works on;
+the two probes are compared on the first and last second of every run), on which CPU the writer
 threads ran last, and reads the workload's progress counter. Movers:
 
 - **none**: nothing moves pages; NUMA balancing off.
