@@ -347,9 +347,23 @@ static bool has_newly_hot(const struct pagemig_page_score *pages, size_t n)
 	return false;
 }
 
+/* Whether any of these entries scores: a page seen only by its first touch scores 0. */
+static bool has_score(const struct pagemig_page_score *pages, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pages[i].score > 0)
+			return true;
+	return false;
+}
+
 /*
- * Whether m is planned this cycle. Not while its re-arming is held, it runs where it ran when
- * the hold began and no page of it was found hot for the first time (the write faults of its
+ * Whether m is planned this cycle. Not when every sampled page of it was only first touched
+ * (a process filling its memory): no such page can be a candidate, and asking the kernel where
+ * each is cost up to half a second a cycle while a 1 GiB set was being allocated under
+ * emulation. Its local share stays unknown, so it does not settle on them. Not while its
+ * re-arming is held, it runs where it ran when
+ * the hold began (or where most of its pending moves go) and no page of it was found hot for the
+ * first time (the write faults of its
  * last re-arm can come over several intervals): its pages have not been sampled since (their
  * scores wait, see pagemig_sampler_hold), so a new plan for it could only repeat the moves
  * still pending - at the cost of asking the kernel where each of its pages is, a second or more
@@ -369,7 +383,10 @@ static bool needs_plan(const struct pagemigd *d, const struct managed *m,
 {
 	if (!d->sampler || d->cfg.rules[m->rule].type != PAGEMIG_POLICY_LOCALITY)
 		return true;
-	if (m->held && m->home_node == m->held_home && !has_newly_hot(pages, n))
+	if (n && !has_score(pages, n))
+		return false; /* first touches only: see above */
+	if (m->held && (m->home_node == m->held_home || m->home_node == m->pending_to) &&
+	    !has_newly_hot(pages, n))
 		return false; /* held: see above */
 	if (m->settled_home < 0 || m->home_node != m->settled_home || m->deferred)
 		return true;
@@ -549,7 +566,7 @@ static bool sampler_sees_pages_again(const struct pagemig_sampler *s,
  * then: released only at the end, the static case's moves stopped for 2-3 s between plans.
  * Also released for one drain when the process has moved to another node since the hold
  * began: its scores do not decay while held, and only fresh samples tell which pages moved with
- * it.
+ * it - unless that node is where most of its pending moves go.
  */
 #define HOLD_INTERVALS 3
 static void hold_busy_processes(struct pagemigd *d)
@@ -558,17 +575,27 @@ static void hold_busy_processes(struct pagemigd *d)
 	size_t total;
 	const struct pagemig_plan_move *mv = executor_pending_moves(d->exec, &total);
 
-	for (size_t i = 0; i < d->n_procs; i++)
+	for (size_t i = 0; i < d->n_procs; i++) {
 		d->procs[i].pending = 0;
+		d->procs[i].pending_to = -1;
+	}
 	/* the executor keeps a process's moves together: one lookup per run of them, not per
 	 * move (a plan for a 1 GiB set has 260 000) */
 	for (size_t j = 0, end; j < total; j = end) {
 		struct managed *m = find_proc(d, d->n_procs, (pid_t)mv[j].tgid);
+		uint64_t to[PAGEMIG_TOPO_MAX_NODES] = {0}, most = 0;
 
-		for (end = j + 1; end < total && mv[end].tgid == mv[j].tgid; end++)
-			;
-		if (m)
-			m->pending += end - j;
+		for (end = j; end < total && mv[end].tgid == mv[j].tgid; end++)
+			if (mv[end].to >= 0 && mv[end].to < PAGEMIG_TOPO_MAX_NODES)
+				to[mv[end].to]++;
+		if (!m)
+			continue;
+		m->pending += end - j;
+		for (int n = 0; n < PAGEMIG_TOPO_MAX_NODES; n++)
+			if (to[n] > most) {
+				most = to[n];
+				m->pending_to = n;
+			}
 	}
 	for (size_t i = 0; i < d->n_procs; i++) {
 		struct managed *m = &d->procs[i];
@@ -579,6 +606,16 @@ static void hold_busy_processes(struct pagemigd *d)
 		bool hold = !d->paused && ms / HOLD_INTERVALS > d->cfg.interval_ms;
 		bool moved_on = m->held && m->home_node != m->held_home;
 
+		/* it now runs where its pending moves take its pages: it followed them (a hold can
+		 * begin while its on-CPU time still points at the node it started on), and fresh
+		 * samples would only tell the plan what it knows */
+		if (moved_on && m->home_node == m->pending_to) {
+			log_debug("pid %d runs on node %d now, where its %" PRIu64
+				  " pending moves go: still held",
+				  (int)m->pid, m->home_node, m->pending);
+			m->held_home = m->home_node;
+			moved_on = false;
+		}
 		if (moved_on)
 			hold = false;
 		if (hold != m->held)

@@ -37,6 +37,7 @@ struct managed {
 	uint64_t deferred;	 /* candidates its latest plan deferred (cooldown, rate, watermark) */
 	uint64_t unconfirmed;	 /* hot far pages its latest plan waits to sample again (tiering) */
 	uint64_t pending;	 /* its moves the executor still has to run (at the latest drain) */
+	int pending_to;		 /* the node most of those moves go to (-1: none) */
 	bool held;		 /* its re-arming is held: more pending than an interval does */
 	int held_home;		 /* home_node when the hold began */
 	bool replanned;		 /* in the latest plan's input (not left out as held or settled) */
