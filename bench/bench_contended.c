@@ -135,18 +135,18 @@ static int one_run(struct buffer *b, const struct config *cfg, size_t per_call, 
 {
 	struct writer w = {.buf = b, .cpu = cfg->writer_cpu};
 	size_t ncalls = 0, off;
+	unsigned long passes0;
 	uint64_t t0, t1;
 	int err;
 
-	if ((err = move_all(b, from, 4096, call_ns, &ncalls)) || (err = count_off(b, from, &off)))
+	if ((err = move_all(b, from, 4096, call_ns, &ncalls))) /* untimed: back to the start */
 		return err;
 	if (c == C_WRITER && (err = -pthread_create(&w.thread, NULL, writer_main, &w)))
 		return err;
 	if (c == C_WRITER) /* let it get going: the run should see it writing */
 		while (atomic_load(&w.passes) < 1)
 			usleep(1000);
-	unsigned long passes0 = atomic_load(&w.passes);
-
+	passes0 = atomic_load(&w.passes);
 	t0 = bench_now_ns();
 	err = move_all(b, to, per_call, call_ns, &ncalls);
 	t1 = bench_now_ns();
@@ -260,21 +260,14 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
+/* The median of one field over n runs (bench_stats). */
 static double median_of(struct run *runs, size_t n, size_t field_offset)
 {
 	double v[MAX_REPS];
 
 	for (size_t i = 0; i < n; i++)
 		v[i] = *(const double *)((const char *)&runs[i] + field_offset);
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return bench_stats(v, n).median;
 }
 
 int main(int argc, char **argv)

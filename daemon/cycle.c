@@ -361,10 +361,9 @@ static bool has_score(const struct pagemig_page_score *pages, size_t n)
  * (a process filling its memory): no such page can be a candidate, and asking the kernel where
  * each is cost up to half a second a cycle while a 1 GiB set was being allocated under
  * emulation. Its local share stays unknown, so it does not settle on them. Not while its
- * re-arming is held, it runs where it ran when
- * the hold began (or where most of its pending moves go) and no page of it was found hot for the
- * first time (the write faults of its
- * last re-arm can come over several intervals): its pages have not been sampled since (their
+ * re-arming is held, it runs where it ran when the hold began (or where most of its pending
+ * moves go) and no page of it was found hot for the first time (the write faults of its last
+ * re-arm can come over several intervals): its pages have not been sampled since (their
  * scores wait, see pagemig_sampler_hold), so a new plan for it could only repeat the moves
  * still pending - at the cost of asking the kernel where each of its pages is, a second or more
  * for a 1 GiB set under emulation, every PLAN_MAX_AGE intervals. Its pending moves stand
