@@ -642,6 +642,38 @@ static const char *drain_detail(struct pagemigd *d, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * For the debug log: what the engine saw of each process it planned, and why the plan has what
+ * it has - a plan with nothing for a process that should move (its thread changed node) is
+ * otherwise silent. Candidates the guards held back are counted for the whole plan by reason.
+ */
+static void log_plan_detail(const struct pagemigd *d)
+{
+	char skipped[256] = "";
+	size_t used = 0;
+
+	if (log_get_level() < LOG_DEBUG)
+		return;
+	for (size_t k = 0; k < d->plan.n_procs; k++) {
+		const struct pagemig_plan_proc *pp = &d->plan.procs[k];
+
+		log_debug("pid %d: home %d (%.0f%% of its CPU), local %.0f%%, %" PRIu64
+			  " pages sampled, %" PRIu64 " with a known node, %" PRIu64 " hot, %" PRIu64
+			  " shared, %" PRIu64 " planned, %" PRIu64 " skipped",
+			  (int)pp->tgid, pp->home, pp->home_share * 100,
+			  pp->local_share < 0 ? -1 : pp->local_share * 100, pp->pages, pp->resident,
+			  pp->hot, pp->shared, pp->planned, pp->skipped);
+	}
+	for (int s = 0; s < PAGEMIG_SKIP__COUNT && used < sizeof(skipped); s++)
+		if (d->plan.skipped[s])
+			used += (size_t)snprintf(skipped + used, sizeof(skipped) - used, " %s %" PRIu64,
+						 pagemig_policy_skip_name((enum pagemig_policy_skip)s),
+						 d->plan.skipped[s]);
+	if (d->plan.candidates)
+		log_debug("plan: %" PRIu64 " candidates, %zu moves%s%s", d->plan.candidates,
+			  d->plan.n_moves, used ? "; held back:" : "", skipped);
+}
+
 int pagemigd_cycle(struct pagemigd *d)
 {
 	char detail[96];
@@ -711,6 +743,7 @@ int pagemigd_cycle(struct pagemigd *d)
 		  (double)(t_scan - t0) / 1e6, (double)(t_drain - t_scan) / 1e6,
 		  snap ? snap->n_pages : 0, drain_detail(d, detail, sizeof(detail)),
 		  (double)(t_input - t_drain) / 1e6, (double)(t_plan - t_input) / 1e6);
+	log_plan_detail(d);
 	if (d->topo.nr_memory < 2)
 		d->plan.n_moves = 0; /* nothing to place; said at start */
 	if (d->sampler)

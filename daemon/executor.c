@@ -376,9 +376,14 @@ static void run_group(struct executor *e, unsigned int slice_ms)
 	pagemig_report_init(&rep);
 	ret = pagemig_move(first->tgid, n, e->pages, e->nodes, e->status, &o, &rep);
 	size_batch(e, n, rep.elapsed_ns, slice_ms);
-	log_debug("group of %zu pages of %d: %.1f ms, %.1f ms of it in %lu move calls, %lu queries",
-		  n, (int)first->tgid, (double)rep.elapsed_ns / 1e6, (double)rep.kernel_ns / 1e6,
-		  rep.calls, rep.query_calls);
+	/* how far apart its pages lie (sorted by address above) tells whether a call walked one
+	 * page table or hundreds */
+	log_debug("group of %zu pages of %d over %.1f MiB: %.1f ms, %.1f ms of it in %lu move "
+		  "calls, %lu queries",
+		  n, (int)first->tgid,
+		  n ? (double)(e->moves[e->pos + n - 1].page - e->moves[e->pos].page) / 1048576 : 0,
+		  (double)rep.elapsed_ns / 1e6, (double)rep.kernel_ns / 1e6, rep.calls,
+		  rep.query_calls);
 	e->pos += n;
 	e->counters.calls += rep.calls;
 	e->counters.retries += rep.retries;
