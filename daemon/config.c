@@ -235,7 +235,8 @@ static const struct pagemig_config_key keys[] = {
 	 "The soft-dirty bits of the sampled processes are cleared at most this often, so that "
 	 "their next writes fault (and are sampled) again; 0: every interval. Otherwise a process "
 	 "with nothing to move that runs where it ran is cleared less and less often, down to "
-	 "every 8th period, and again at once when that changes. A process with hot far pages "
+	 "every 8th period or about once a minute, whichever is rarer (the period doubles), "
+	 "and again at once when that changes. A process with hot far pages "
 	 "that a tiering policy has seen used in one interval only is cleared at once, for "
 	 "their second sample; one with more planned moves pending than three intervals do "
 	 "is not cleared until they are nearly done.",

@@ -373,7 +373,8 @@ static bool has_score(const struct pagemig_page_score *pages, size_t n)
  * pagemig_page_score.weight): its entries only decayed, and asking the kernel where
  * each of its pages is - most of a cycle's work for a big settled process - would give the same
  * plan, but for guards that expired meanwhile (a refusal, a freeze, another mover's move).
- * Those are looked at again with its next samples, at the latest 8 rearm periods later.
+ * Those are looked at again with its next samples, at the latest 8 rearm periods or about a
+ * minute later, whichever is longer.
  * Policies other than locality are planned every cycle, held or settled: free memory alone
  * makes tiering demote.
  */

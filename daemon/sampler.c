@@ -47,11 +47,18 @@ static const char *const audit_tp[AP__N] = {
 
 /*
  * A managed process. tgid first: the array is searched with cmp_u32. A process whose placement
- * has settled is re-armed every rearm_ms << backoff (backoff grows by one per re-arm while it
- * stays settled, up to REARM_MAX_BACKOFF): write faults cost the workload a trap each, and a
- * process with nothing to move gains nothing from them.
+ * has settled is re-armed every rearm_ms << backoff: write faults cost the workload a trap each,
+ * and a process with nothing to move gains nothing from them. backoff grows by one per re-arm
+ * while it stays settled, to at least SETTLED_MIN_BACKOFF and on until the period reaches
+ * SETTLED_PERIOD_MS, the longest the kernel's NUMA balancing waits between two scans of a task
+ * (numa_balancing_scan_period_max_ms, 60 s by default). With an 8-period cap a settled 256 MiB
+ * process re-armed every second lost 0.3-0.7 s of its work every 8-9 s under emulation (the
+ * lab's static case, 2026-11-27). What ends a settled process's backoff does not need samples:
+ * a new home node (on-CPU time) unsettles it at once, and re-arms it at the next drain.
  */
-#define REARM_MAX_BACKOFF 3
+#define SETTLED_MIN_BACKOFF 3
+#define SETTLED_PERIOD_MS   60000
+#define REARM_MAX_BACKOFF   20
 struct sampler_managed {
 	uint32_t tgid;
 	uint8_t backoff;
@@ -1076,7 +1083,9 @@ static int rearm_one(struct pagemig_sampler *s, struct sampler_managed *m, uint6
 	int err;
 
 	m->last_rearm_ns = now;
-	if (m->settled && m->backoff < REARM_MAX_BACKOFF)
+	if (m->settled && m->backoff < REARM_MAX_BACKOFF &&
+	    (m->backoff < SETTLED_MIN_BACKOFF ||
+	     ((uint64_t)s->cfg.rearm_ms << m->backoff) < SETTLED_PERIOD_MS))
 		m->backoff++;
 	err = pagemig_softdirty_clear(s->cfg.proc_root, (pid_t)m->tgid);
 	if (err) {

@@ -261,7 +261,8 @@ int pagemig_sampler_hold(struct pagemig_sampler *s, pid_t tgid, bool hold);
 
 /*
  * Say whether tgid's placement has settled (the last plan had nothing for it and it runs where
- * it ran). A settled process is re-armed less and less often, down to every 8th rearm period;
+ * it ran). A settled process is re-armed less and less often, down to every 8th rearm period or
+ * about once a minute, whichever is rarer;
  * once it is not settled any more it is re-armed at the next drain and then every period again.
  * -ENOENT when tgid is not managed.
  */

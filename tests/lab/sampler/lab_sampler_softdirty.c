@@ -204,7 +204,7 @@ static void test_settle_backoff(void)
 
 	/* not settled: re-armed at every drain (the drains are further apart than rearm) */
 	busy = rearms_over(s, 10, 120);
-	/* settled: every 200, 400, 800, 800, ... ms */
+	/* settled: every 200, 400, 800, 1600, ... ms (doubling up to a minute) */
 	CHECK_EQ(pagemig_sampler_settle(s, ch.pid, true), 0);
 	settled = rearms_over(s, 30, 120);
 	printf("  re-arms: %llu in 10 drains unsettled, %llu in 30 drains settled\n",
