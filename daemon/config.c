@@ -350,7 +350,10 @@ static const struct pagemig_config_key keys[] = {
 	{"policy", "min_share", "0.75", "decimal", "above 0.5, at most 1.0",
 	 "The share of a page's accesses its top node needs, otherwise the page is shared and "
 	 "stays put (unless that node is the process's home, has most of them and alone was "
-	 "sampled in the last interval); also the share of on-CPU time a home node needs.",
+	 "sampled in the last interval); also the share of on-CPU time a home node needs: of "
+	 "the time decayed at half_life, or of the recent time, in which the last interval "
+	 "counts half and the one before a quarter (threads that all moved two intervals ago "
+	 "have a new home).",
 	 T_LOC,
 	 IMPL(.sect = SECT_POLICY, .vt = V_DECIMAL, RULE(min_share), .flags = K_MIN_EXCL,
 	      .dmin = 0.5, .dmax = 1)},

@@ -324,18 +324,13 @@ static void summarise(struct managed *m, const struct pagemig_page_score *pages,
 	m->local_share = total > 0 ? local / total : -1;
 }
 
-/* Where a process ran most, from its on-CPU entries; -1 unknown. */
-static int home_node(const struct pagemig_oncpu_score *oncpu, size_t n_oncpu)
+/* Where a process runs, as the policy engine sees it (pagemig_policy_home); -1 unknown. */
+static int home_node(const struct pagemigd *d, const struct managed *m,
+		     const struct pagemig_oncpu_score *oncpu, size_t n_oncpu)
 {
-	double best = -1;
-	int home = -1;
+	double share;
 
-	for (size_t i = 0; i < n_oncpu; i++)
-		if (oncpu[i].score > best) {
-			best = oncpu[i].score;
-			home = (int)oncpu[i].node;
-		}
-	return home;
+	return pagemig_policy_home(oncpu, n_oncpu, d->cfg.rules[m->rule].min_share, &share);
 }
 
 /* Whether some of these entries were sampled as an access for the first time this interval. */
@@ -431,7 +426,7 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap)
 		o0 = o;
 		while (snap && o < snap->n_oncpu && snap->oncpu[o].tgid == (uint32_t)m->pid)
 			o++;
-		m->home_node = snap ? home_node(snap->oncpu + o0, o - o0) : -1;
+		m->home_node = snap ? home_node(d, m, snap->oncpu + o0, o - o0) : -1;
 		m->replanned = needs_plan(d, m, snap ? snap->pages + p0 : NULL, p - p0);
 		if (m->replanned) {
 			pin[k] = (struct pagemig_policy_proc){
@@ -532,6 +527,11 @@ static void settle_processes(struct pagemigd *d)
 		 * work to do as much as a plan's */
 		bool quiet = !m->planned && !m->pending && !m->unconfirmed &&
 			     m->local_share >= 0 && m->home_node >= 0;
+		/* it had settled and now runs elsewhere: a new phase, whose pages only fresh
+		 * samples can show; re-armed now rather than at the next drain, which saves an
+		 * interval before they can follow */
+		int settled_on = m->settled_home;
+		bool moved_on = settled_on >= 0 && m->home_node >= 0 && m->home_node != settled_on;
 
 		pagemig_sampler_settle(d->sampler, m->pid,
 				       quiet && m->settled_home == m->home_node);
@@ -541,6 +541,10 @@ static void settle_processes(struct pagemigd *d)
 			log_debug("pid %d re-armed early: %" PRIu64
 				  " hot far pages wait for a second sample",
 				  (int)m->pid, m->unconfirmed);
+		else if (moved_on && !d->paused &&
+			 pagemig_sampler_rearm_early(d->sampler, m->pid) > 0)
+			log_debug("pid %d re-armed early: it settled on node %d and runs on node %d "
+				  "now", (int)m->pid, settled_on, m->home_node);
 	}
 }
 

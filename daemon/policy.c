@@ -318,11 +318,48 @@ static double param(double v, double def)
 	return v > 0 ? v : def; /* 0, negative and NaN take the default */
 }
 
+int pagemig_policy_home(const struct pagemig_oncpu_score *oncpu, size_t n, double min_share,
+			double *share)
+{
+	double total = 0, best = 0, r_total = 0, r_best = 0;
+	int home = -1, r_home = -1;
+
+	min_share = param(min_share, PAGEMIG_POLICY_DEF_MIN_SHARE);
+	/* entries are sorted by node, so the first of equal scores (the lower id) wins */
+	for (size_t k = 0; k < n; k++) {
+		double sc = oncpu[k].score, rc = oncpu[k].recent;
+
+		if (sc > 0) {
+			total += sc;
+			if (oncpu[k].node < MAX_NODES && sc > best) {
+				best = sc;
+				home = (int)oncpu[k].node;
+			}
+		}
+		if (rc > 0) {
+			r_total += rc;
+			if (oncpu[k].node < MAX_NODES && rc > r_best) {
+				r_best = rc;
+				r_home = (int)oncpu[k].node;
+			}
+		}
+	}
+	if (r_home >= 0 && r_best >= min_share * r_total) {
+		/* where it runs now, clearly: its threads moved (a new phase) or stayed */
+		*share = r_best / r_total;
+		if (r_home == home && best / total > *share)
+			*share = best / total;
+		return r_home;
+	}
+	*share = total > 0 ? best / total : 0;
+	return home;
+}
+
 static void proc_setup(struct ctx *c, size_t i, struct proc_params *pp, struct pagemig_plan_proc *s)
 {
 	const struct pagemig_policy_proc *pr = &c->in->procs[i];
 	const struct pagemig_policy_rule *rule = NULL;
-	double total = 0, best = 0;
+	double home_share;
 
 	memset(pp, 0, sizeof(*pp));
 	if (pr->rule >= 0 && (size_t)pr->rule < c->cfg->n_rules && c->cfg->rules)
@@ -338,22 +375,9 @@ static void proc_setup(struct ctx *c, size_t i, struct proc_params *pp, struct p
 	pp->allowed = c->v.mem & (pr->mems_allowed ? pr->mems_allowed : ~0ull) &
 		      (pr->policy_nodes ? pr->policy_nodes : ~0ull);
 
-	/* home: the node with the most on-CPU score; entries are sorted by node, so the first
-	 * of equal scores (the lower id) wins */
-	pp->home = -1;
+	pp->home = pagemig_policy_home(pr->oncpu, pr->n_oncpu, pp->share, &home_share);
 	pp->home_mem = -1;
-	for (size_t k = 0; k < pr->n_oncpu; k++) {
-		double sc = pr->oncpu[k].score;
-
-		if (!(sc > 0))
-			continue;
-		total += sc;
-		if (pr->oncpu[k].node < MAX_NODES && sc > best) {
-			best = sc;
-			pp->home = (int)pr->oncpu[k].node;
-		}
-	}
-	if (pp->home >= 0 && best >= pp->share * total)
+	if (pp->home >= 0 && home_share >= pp->share)
 		pp->home_mem = c->v.mem_of[pp->home];
 
 	if (pp->type != PAGEMIG_POLICY_IGNORE)
@@ -371,7 +395,7 @@ static void proc_setup(struct ctx *c, size_t i, struct proc_params *pp, struct p
 	s->rule = pr->rule;
 	s->type = (uint8_t)pp->type;
 	s->home = (int8_t)pp->home;
-	s->home_share = total > 0 ? best / total : 0;
+	s->home_share = home_share;
 	s->local_share = -1;
 }
 

@@ -30,7 +30,8 @@
  *             the page in the last interval (their weight; a first touch is none): the page
  *             follows the process home. A CPU node without memory stands for its nearest node
  *             with memory. Hot pages whose accesses carry no node go to the process's home node
- *             (where it runs most, when that holds min_share of its on-CPU time). A process
+ *             (where it runs most, when that holds min_share of its on-CPU time, decayed or
+ *             recent: pagemig_policy_home()). A process
  *             with on-CPU data and no sampled page at all gets one whole-process request to its
  *             home node (PAGEMIG_PLAN_WHOLE_PROCESS) if the input allows it.
  *   tiering   hot pages on a far node (memory-only, or a tier above 0) that were accessed in two
@@ -319,6 +320,21 @@ struct pagemig_plan {
 	size_t procs_cap;
 	struct pagemig_policy_scratch *scratch;
 };
+
+/*
+ * Where a process runs, from its on-CPU entries (sorted by node): the node with the most decayed
+ * on-CPU time (pagemig_oncpu_score.score), unless one node has min_share (0: the default) of its
+ * recent time (.recent, halved every interval): then that one. *share is the returned node's
+ * share (of the recent time in the second case, or of the decayed time if that is larger); it
+ * is a clear home when *share >= min_share. Returns -1 without on-CPU time.
+ *
+ * Why both: when all of a process's threads move to another node (a new phase), the decayed
+ * score takes two half-lives to give the new node min_share = 0.75 (8 s at a 4 s half-life, 20 s
+ * at the default 10 s), the recent time two intervals; one interval elsewhere (1/2) is not
+ * enough. Threads spread over nodes give neither measure min_share, as before.
+ */
+int pagemig_policy_home(const struct pagemig_oncpu_score *oncpu, size_t n, double min_share,
+			double *share);
 
 /* Names for logs and pagemigctl: "local_page", "cooldown", "locality", ...; "?" out of range. */
 const char *pagemig_move_reason_name(enum pagemig_move_reason r);

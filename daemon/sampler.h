@@ -138,6 +138,9 @@ struct pagemig_oncpu_score {
 	uint32_t tgid;
 	uint32_t node;
 	double score;	   /* decayed on-CPU nanoseconds */
+	double recent;	   /* on-CPU ns halved at every drain, whatever the half-life: the last
+			      interval counts 1/2 of the sum, the one before 1/4, ... where the
+			      process runs now, while score says where it ran lately */
 	uint64_t ns;	   /* on-CPU ns in the last interval */
 	uint64_t total_ns; /* since the process became managed */
 };

@@ -334,11 +334,13 @@ size_t pagemig_decay_oncpu(const struct pagemig_oncpu_score *prev, size_t nprev,
 			e.ns = s->val.ns >= prev[i].total_ns ? s->val.ns - prev[i].total_ns
 							     : s->val.ns;
 			e.score = prev[i].score * factor;
+			e.recent = prev[i].recent / 2;
 			i++;
 		} else {
 			e.ns = s->val.ns;
 		}
 		e.score += (double)e.ns;
+		e.recent += (double)e.ns;
 		out[n++] = e;
 	}
 	return n;

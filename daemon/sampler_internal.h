@@ -101,7 +101,7 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 /*
  * Next on-CPU scores from cumulative readings (sorted): ns = reading - previous total (the
  * reading alone when it went backwards: the process was managed anew), score = prev * factor +
- * ns. Entries missing from cur are gone (their process is no longer managed). out has room for
+ * ns, recent = prev / 2 + ns. Entries missing from cur are gone (their process is no longer managed). out has room for
  * ncur entries; returns how many were written.
  */
 size_t pagemig_decay_oncpu(const struct pagemig_oncpu_score *prev, size_t nprev,

@@ -166,6 +166,25 @@ void fx_runs(struct fx *f, size_t proc, double node0, double node1)
 		fx_oncpu(f, proc, 1, node1);
 }
 
+void fx_runs_recent(struct fx *f, size_t proc, double node0, double node1, double recent0,
+		    double recent1)
+{
+	struct fx_proc *p = &f->procs[proc];
+
+	p->p.n_oncpu = 0;
+	for (unsigned int node = 0; node < 2; node++) {
+		double score = node ? node1 : node0, recent = node ? recent1 : recent0;
+
+		if (score > 0 || recent > 0)
+			p->oncpu[p->p.n_oncpu++] = (struct pagemig_oncpu_score){
+				.tgid = (uint32_t)p->p.tgid,
+				.node = node,
+				.score = score,
+				.recent = recent,
+			};
+	}
+}
+
 int fx_where(struct fx *f, size_t proc, uint64_t page)
 {
 	struct fx_proc *p = &f->procs[proc];

@@ -64,6 +64,9 @@ void fx_oncpu(struct fx *f, size_t proc, unsigned int node, double score);
 /* The process's threads now run this much on node 0 and on node 1: its on-CPU scores are
  * replaced (a score of 0 adds no entry). */
 void fx_runs(struct fx *f, size_t proc, double node0, double node1);
+/* The same with the recent on-CPU time too (pagemig_oncpu_score.recent; fx_runs leaves it 0). */
+void fx_runs_recent(struct fx *f, size_t proc, double node0, double node1, double recent0,
+		    double recent1);
 /* Where page of proc resides now (as the daemon's query would say); -2 when not sampled. */
 int fx_where(struct fx *f, size_t proc, uint64_t page);
 void fx_set_where(struct fx *f, size_t proc, uint64_t page, int node);

@@ -214,6 +214,62 @@ static void test_phase_change_before_home(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * The threads moved to node 0 two intervals ago, 3 s after the page went to node 1 (within the
+ * ping-pong window): the decayed on-CPU score still has node 1 on top (8 against 4), but node 0
+ * has 3/4 of the recent time. That is a new clear home, and the page, now accessed from node 0
+ * alone, follows it. Reading the decayed score alone, the page would freeze as ping-pong
+ * (5 minutes) and stay behind the threads.
+ */
+static void test_phase_change_recent_home(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_runs(&f, p, 0, 10);
+	fx_page(&f, p, fx_addr(1), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	fx_execute(&f);
+	fx_tick(&f, 3000);		       /* window 4 s, cooldown 10 s */
+	fx_runs_recent(&f, p, 4, 8, 3, 1); /* one interval on node 0: 1/2, two: 3/4 */
+	fx_retouch(&f, p, fx_addr(1), 0, 5);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.procs[0].home, 0);
+	assert_true(f.plan.procs[0].home_share == 0.75);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(f.plan.moves[0].to, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_PINGPONG], 0);
+	assert_int_equal(f.plan.procs[0].frozen, 0);
+	fx_fini(&f);
+}
+
+/* The same, but the threads have run on node 0 for one interval only (half of the recent time):
+ * no clear home yet, and the decayed score still says node 1. The page wanted back within the
+ * window freezes, as it did before there was a recent time at all. */
+static void test_phase_one_interval_not_home(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_runs(&f, p, 0, 10);
+	fx_page(&f, p, fx_addr(1), 1, 5, 0);
+	assert_int_equal(fx_plan(&f), 0);
+	fx_execute(&f);
+	fx_tick(&f, 3000);
+	fx_runs_recent(&f, p, 4, 8, 2, 2);
+	fx_retouch(&f, p, fx_addr(1), 0, 5);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.procs[0].home, 1);
+	assert_int_equal(f.plan.n_moves, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_PINGPONG], 1);
+	fx_fini(&f);
+}
+
 /* A home that falls short of min_share for a while and comes back to the same node is no phase
  * change: a page wanted back after the cooldown, while the process has no clear home, still
  * freezes as ping-pong (threads on two nodes hover around the bound under load). */
@@ -501,6 +557,8 @@ int main(void)
 		cmocka_unit_test(test_phase_change_not_pingpong),
 		cmocka_unit_test(test_phase_change_beats_cooldown),
 		cmocka_unit_test(test_phase_change_before_home),
+		cmocka_unit_test(test_phase_change_recent_home),
+		cmocka_unit_test(test_phase_one_interval_not_home),
 		cmocka_unit_test(test_home_flap_not_phase),
 		cmocka_unit_test(test_shared_late_return_is_pingpong),
 		cmocka_unit_test(test_rate_hottest_first),

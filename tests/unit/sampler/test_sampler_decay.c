@@ -353,7 +353,7 @@ static struct pagemig_oncpu_sample oncpu(uint32_t tgid, uint32_t node, uint64_t 
 static void test_oncpu(void **state)
 {
 	struct pagemig_oncpu_sample cur[3];
-	struct pagemig_oncpu_score a[3], b[3];
+	struct pagemig_oncpu_score a[3], b[3], c[2];
 	size_t n;
 
 	cur[0] = oncpu(5, 1, 300);
@@ -378,6 +378,18 @@ static void test_oncpu(void **state)
 	assert_int_equal(b[1].ns, 1000);
 	assert_true(b[1].score == 300 * 0.5 + 1000);
 	assert_int_equal(b[1].total_ns, 1300);
+	assert_true(b[1].recent == 300 / 2 + 1000);
+
+	/* recent halves at every drain whatever the factor: where it runs now */
+	cur[0] = oncpu(5, 0, 40);
+	cur[1] = oncpu(5, 1, 2300);
+	n = pagemig_decay_oncpu(b, 2, cur, 2, 0.9, c);
+	assert_int_equal(n, 2);
+	assert_int_equal(c[0].ns, 0);
+	assert_true(c[0].score == (100 * 0.5 + 40) * 0.9);
+	assert_true(c[0].recent == (100 / 2 + 40) / 2);
+	assert_true(c[1].score == (300 * 0.5 + 1000) * 0.9 + 1000);
+	assert_true(c[1].recent == (300 / 2 + 1000) / 2 + 1000);
 }
 
 int main(void)
