@@ -13,6 +13,7 @@
  *   field_lab converge --workload static|phase|shared|tiering [--movers LIST] [--reps R]
  *                      [--seconds S] [--hot MIB] [--cold MIB] [--phase S] [--daemon-log]
  *                      [--set SECTION.KEY=VALUE]... [--probe pagemap|move_pages]
+ *                      [--probe-cpu 0|1]
  *       for R repetitions, for every mover of LIST (order rotated every repetition), start the
  *       mover, start field-workload, and probe once a second for S seconds:
  *         - where every hot and cold page is (its frame's node from /proc/PID/pagemap, or with
@@ -27,7 +28,8 @@
  *       and numa_balancing set back to 0. --daemon-log runs pagemigd at log level debug and
  *       prints its log after each run (FIELD-LOG lines): for looking into a run, not for timing.
  *       --set adds a setting to pagemigd's configuration, or replaces the run's own (for both
- *       pagemigd movers), e.g. --set migrate.call_budget=100ms.
+ *       pagemigd movers), e.g. --set migrate.call_budget=100ms. --probe-cpu: where the probe
+ *       (this program) runs, cpu 0 by default.
  *
  * Output (console, parsed by run.sh): FIELD-ENV (guest facts), FIELD-TS (one per probe),
  * FIELD-SUM (one per run), FIELD-NOTE (things worth knowing), all key=value.
@@ -1118,12 +1120,12 @@ static int cmd_converge(int argc, char **argv)
 		{"workload", 1, NULL, 'w'}, {"movers", 1, NULL, 'm'}, {"reps", 1, NULL, 'r'},
 		{"seconds", 1, NULL, 's'},  {"hot", 1, NULL, 'H'},    {"cold", 1, NULL, 'C'},
 		{"phase", 1, NULL, 'p'},    {"daemon-log", 0, NULL, 'D'}, {"set", 1, NULL, 'S'},
-		{"probe", 1, NULL, 'P'},    {NULL, 0, NULL, 0},
+		{"probe", 1, NULL, 'P'},    {"probe-cpu", 1, NULL, 'c'}, {NULL, 0, NULL, 0},
 	};
 	struct spec s = {.workload = "static", .seconds = 60, .hot = 256, .cold = 64, .phase = 20};
 	const char *movers = "none,pagemigd,nb1,numad";
 	enum mover ml[M__COUNT * 2];
-	int reps = 5, n, c, failures = 0;
+	int reps = 5, n, c, failures = 0, probe_cpu = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -1147,6 +1149,13 @@ static int cmd_converge(int argc, char **argv)
 			}
 			fprintf(stderr, "field_lab: --probe must be pagemap or move_pages\n");
 			return 2;
+		case 'c':
+			probe_cpu = atoi(optarg);
+			if (probe_cpu < 0 || probe_cpu > 1) {
+				fprintf(stderr, "field_lab: --probe-cpu must be 0 or 1\n");
+				return 2;
+			}
+			break;
 		default: return 2;
 		}
 	}
@@ -1167,7 +1176,12 @@ static int cmd_converge(int argc, char **argv)
 		probe = PROBE_MOVE_PAGES;
 	}
 	env_line();
-	pin_self(0); /* the probe: on cpu 0, away from the single-node writers on cpu 1 */
+	/* the probe: by default on cpu 0, away from the single-node writers on cpu 1 - where
+	 * pagemigd mostly runs, so the probe's time (20-170 ms a second) is taken from pagemigd
+	 * and not from NUMA balancing, which works in the writers' faults. --probe-cpu 1 puts it
+	 * beside the writers instead, whatever moves the pages */
+	printf("FIELD-NOTE the probe runs on cpu %d\n", probe_cpu);
+	pin_self(probe_cpu);
 	for (int r = 1; r <= reps; r++)
 		for (int i = 0; i < n; i++) {
 			enum mover m = ml[(i + r - 1) % n]; /* rotate the order every repetition */
