@@ -352,8 +352,8 @@ static const struct pagemig_config_key keys[] = {
 	 "stays put (unless that node is the process's home, has most of them and alone was "
 	 "sampled in the last interval); also the share of on-CPU time a home node needs: of "
 	 "the time decayed at half_life, or of the recent time, in which the last interval "
-	 "counts half and the one before a quarter (threads that all moved two intervals ago "
-	 "have a new home).",
+	 "counts half and the one before a quarter (threads that all moved two intervals ago, "
+	 "busy on a quarter of a CPU or more, have a new home).",
 	 T_LOC,
 	 IMPL(.sect = SECT_POLICY, .vt = V_DECIMAL, RULE(min_share), .flags = K_MIN_EXCL,
 	      .dmin = 0.5, .dmax = 1)},

@@ -330,7 +330,8 @@ static int home_node(const struct pagemigd *d, const struct managed *m,
 {
 	double share;
 
-	return pagemig_policy_home(oncpu, n_oncpu, d->cfg.rules[m->rule].min_share, &share);
+	return pagemig_policy_home(oncpu, n_oncpu, d->cfg.rules[m->rule].min_share,
+				   PAGEMIG_POLICY_RECENT_NS(d->cfg.interval_ms), &share);
 }
 
 /* Whether some of these entries were sampled as an access for the first time this interval. */

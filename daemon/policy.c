@@ -319,7 +319,7 @@ static double param(double v, double def)
 }
 
 int pagemig_policy_home(const struct pagemig_oncpu_score *oncpu, size_t n, double min_share,
-			double *share)
+			double min_recent_ns, double *share)
 {
 	double total = 0, best = 0, r_total = 0, r_best = 0;
 	int home = -1, r_home = -1;
@@ -344,7 +344,7 @@ int pagemig_policy_home(const struct pagemig_oncpu_score *oncpu, size_t n, doubl
 			}
 		}
 	}
-	if (r_home >= 0 && r_best >= min_share * r_total) {
+	if (r_home >= 0 && r_best >= min_share * r_total && r_total >= min_recent_ns) {
 		/* where it runs now, clearly: its threads moved (a new phase) or stayed */
 		*share = r_best / r_total;
 		if (r_home == home && best / total > *share)
@@ -375,7 +375,8 @@ static void proc_setup(struct ctx *c, size_t i, struct proc_params *pp, struct p
 	pp->allowed = c->v.mem & (pr->mems_allowed ? pr->mems_allowed : ~0ull) &
 		      (pr->policy_nodes ? pr->policy_nodes : ~0ull);
 
-	pp->home = pagemig_policy_home(pr->oncpu, pr->n_oncpu, pp->share, &home_share);
+	pp->home = pagemig_policy_home(pr->oncpu, pr->n_oncpu, pp->share,
+				       PAGEMIG_POLICY_RECENT_NS(c->in->interval_ms), &home_share);
 	pp->home_mem = -1;
 	if (pp->home >= 0 && home_share >= pp->share)
 		pp->home_mem = c->v.mem_of[pp->home];

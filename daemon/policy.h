@@ -324,17 +324,22 @@ struct pagemig_plan {
 /*
  * Where a process runs, from its on-CPU entries (sorted by node): the node with the most decayed
  * on-CPU time (pagemig_oncpu_score.score), unless one node has min_share (0: the default) of its
- * recent time (.recent, halved every interval): then that one. *share is the returned node's
- * share (of the recent time in the second case, or of the decayed time if that is larger); it
- * is a clear home when *share >= min_share. Returns -1 without on-CPU time.
+ * recent time (.recent, halved every interval) and that time adds up to min_recent_ns at least:
+ * then that one. *share is the returned node's share (of the recent time in the second case, or
+ * of the decayed time if that is larger); it is a clear home when *share >= min_share. Returns
+ * -1 without on-CPU time.
  *
  * Why both: when all of a process's threads move to another node (a new phase), the decayed
  * score takes two half-lives to give the new node min_share = 0.75 (8 s at a 4 s half-life, 20 s
  * at the default 10 s), the recent time two intervals; one interval elsewhere (1/2) is not
- * enough. Threads spread over nodes give neither measure min_share, as before.
+ * enough. Threads spread over nodes give neither measure min_share, as before. The floor keeps
+ * a mostly idle process on its decayed home: after a long sleep the recent time is its last
+ * wake-up alone, wherever the scheduler put it (PAGEMIG_POLICY_RECENT_NS: a quarter of one CPU
+ * on average, the recent time of one busy CPU being twice the interval).
  */
 int pagemig_policy_home(const struct pagemig_oncpu_score *oncpu, size_t n, double min_share,
-			double *share);
+			double min_recent_ns, double *share);
+#define PAGEMIG_POLICY_RECENT_NS(interval_ms) ((double)(interval_ms) * 1e6 / 2)
 
 /* Names for logs and pagemigctl: "local_page", "cooldown", "locality", ...; "?" out of range. */
 const char *pagemig_move_reason_name(enum pagemig_move_reason r);

@@ -234,7 +234,8 @@ static void test_phase_change_recent_home(void **state)
 	assert_int_equal(f.plan.n_moves, 1);
 	fx_execute(&f);
 	fx_tick(&f, 3000);		       /* window 4 s, cooldown 10 s */
-	fx_runs_recent(&f, p, 4, 8, 3, 1); /* one interval on node 0: 1/2, two: 3/4 */
+	/* one interval on node 0: 1/2 of the recent time, two: 3/4 (one CPU busy: 2 s of it) */
+	fx_runs_recent(&f, p, 4, 8, 1.5e9, 0.5e9);
 	fx_retouch(&f, p, fx_addr(1), 0, 5);
 	assert_int_equal(fx_plan(&f), 0);
 	assert_int_equal(f.plan.procs[0].home, 0);
@@ -261,13 +262,31 @@ static void test_phase_one_interval_not_home(void **state)
 	assert_int_equal(fx_plan(&f), 0);
 	fx_execute(&f);
 	fx_tick(&f, 3000);
-	fx_runs_recent(&f, p, 4, 8, 2, 2);
+	fx_runs_recent(&f, p, 4, 8, 1e9, 1e9);
 	fx_retouch(&f, p, fx_addr(1), 0, 5);
 	assert_int_equal(fx_plan(&f), 0);
 	assert_int_equal(f.plan.procs[0].home, 1);
 	assert_int_equal(f.plan.n_moves, 0);
 	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_PINGPONG], 1);
 	fx_fini(&f);
+}
+
+/* A mostly idle process that woke up on node 0 for a few milliseconds after a long sleep: all of
+ * its recent time is there, but it adds up to less than a quarter of a CPU per interval, so the
+ * decayed score decides: node 1, where it ran when it ran. */
+static void test_idle_wakeup_not_home(void **state)
+{
+	double share;
+	const struct pagemig_oncpu_score oncpu[2] = {
+		{.tgid = 100, .node = 0, .score = 5e6, .recent = 5e6, .ns = 5000000},
+		{.tgid = 100, .node = 1, .score = 4e8, .recent = 1e3},
+	};
+
+	assert_int_equal(pagemig_policy_home(oncpu, 2, 0, PAGEMIG_POLICY_RECENT_NS(1000), &share),
+			 1);
+	assert_true(share > 0.98);
+	/* the same time, busy: node 0 */
+	assert_int_equal(pagemig_policy_home(oncpu, 2, 0, 1e6, &share), 0);
 }
 
 /* A home that falls short of min_share for a while and comes back to the same node is no phase
@@ -559,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_phase_change_before_home),
 		cmocka_unit_test(test_phase_change_recent_home),
 		cmocka_unit_test(test_phase_one_interval_not_home),
+		cmocka_unit_test(test_idle_wakeup_not_home),
 		cmocka_unit_test(test_home_flap_not_phase),
 		cmocka_unit_test(test_shared_late_return_is_pingpong),
 		cmocka_unit_test(test_rate_hottest_first),
