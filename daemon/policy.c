@@ -1129,9 +1129,9 @@ static int schedule(struct ctx *c)
 	uint64_t left = UINT64_MAX, demoted[MAX_NODES] = {0};
 
 	if (limited) {
-		/* rate x interval, without overflowing for absurd rates */
-		unsigned __int128 b =
-			(unsigned __int128)c->cfg->rate_bytes_per_s * c->in->interval_ms / 1000;
+		/* rate x the budget's time, without overflowing for absurd rates */
+		uint64_t ms = c->in->budget_ms ? c->in->budget_ms : c->in->interval_ms;
+		unsigned __int128 b = (unsigned __int128)c->cfg->rate_bytes_per_s * ms / 1000;
 
 		left = b > UINT64_MAX ? UINT64_MAX : (uint64_t)b;
 		plan->budget_bytes = left;

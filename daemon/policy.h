@@ -66,7 +66,8 @@
  *                lasts (see pagemig_policy_history_refused());
  *   then, hottest first (urgent demotions first, coldest first; whole-process requests last,
  *   largest first; ties by target node, tgid, address):
- *   rate         the interval's byte budget (rate_bytes_per_s x interval_ms) is spent;
+ *   rate         the plan's byte budget (rate_bytes_per_s x budget_ms, by default the
+ *                interval) is spent;
  *   watermark    the target would fall below its watermark: mem_free - planned >=
  *                watermark_pct x mem_total must hold after the move. Bytes planned away from a
  *                node are not credited to it (the moves may fail).
@@ -222,6 +223,8 @@ struct pagemig_policy_input {
 						   history-based guards */
 	uint64_t now_ms;
 	uint64_t interval_ms;
+	uint64_t budget_ms;  /* the time a plan's byte budget covers: rate_bytes_per_s x budget_ms
+				(0 = interval_ms; see rate below) */
 	bool numa_balancing; /* kernel NUMA balancing is on: its moves are never undone */
 	uint32_t page_size;  /* bytes in a base page (0 = 4096) */
 	bool whole_process;  /* the executor expands PAGEMIG_PLAN_WHOLE_PROCESS moves: plan them */

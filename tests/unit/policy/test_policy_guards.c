@@ -380,6 +380,14 @@ static void test_rate_hottest_first(void **state)
 	assert_int_equal(f.plan.n_moves, 6);
 	assert_int_equal(f.plan.moves[4].page, fx_addr(5));
 	assert_int_equal(f.plan.moves[5].page, fx_addr(1));
+
+	/* a budget for longer than the interval (until the next re-arm): larger still */
+	f.in.interval_ms = 1000;
+	f.in.budget_ms = 1750;
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.budget_bytes, 7 * FX_PS);
+	assert_int_equal(f.plan.n_moves, 7);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_RATE], 0);
 	fx_fini(&f);
 }
 
