@@ -215,29 +215,38 @@ static void test_phase_change_before_home(void **state)
 }
 
 /*
- * The threads moved to node 0 two intervals ago, 3 s after the page went to node 1 (within the
- * ping-pong window): the decayed on-CPU score still has node 1 on top (8 against 4), but node 0
- * has 3/4 of the recent time. That is a new clear home, and the page, now accessed from node 0
- * alone, follows it. Reading the decayed score alone, the page would freeze as ping-pong
- * (5 minutes) and stay behind the threads.
+ * A page moved from node 0 to node 1, where the process ran; 3 s later (within the ping-pong
+ * window of 4 s and the cooldown of 10 s) the threads run on node 0 with recent0 of the recent
+ * on-CPU time against recent1 on node 1, while the decayed score still has node 1 on top (8
+ * against 4), and the page is accessed from node 0 alone. Returns with that plan made.
+ */
+static void plan_after_threads_moved(struct fx *f, double recent0, double recent1)
+{
+	size_t p;
+
+	fx_init(f, 2, 0);
+	p = fx_proc(f, 100, 0);
+	fx_runs(f, p, 0, 10);
+	fx_page(f, p, fx_addr(1), 1, 5, 0);
+	assert_int_equal(fx_plan(f), 0);
+	assert_int_equal(f->plan.n_moves, 1);
+	fx_execute(f);
+	fx_tick(f, 3000);
+	fx_runs_recent(f, p, 4, 8, recent0, recent1);
+	fx_retouch(f, p, fx_addr(1), 0, 5);
+	assert_int_equal(fx_plan(f), 0);
+}
+
+/*
+ * Two intervals on node 0 (1/2 + 1/4 of the recent time; one busy CPU makes 2 s of it): a new
+ * clear home, and the page follows it. Reading the decayed score alone, the page would freeze
+ * as ping-pong (5 minutes) and stay behind the threads.
  */
 static void test_phase_change_recent_home(void **state)
 {
 	struct fx f;
-	size_t p;
 
-	fx_init(&f, 2, 0);
-	p = fx_proc(&f, 100, 0);
-	fx_runs(&f, p, 0, 10);
-	fx_page(&f, p, fx_addr(1), 1, 5, 0);
-	assert_int_equal(fx_plan(&f), 0);
-	assert_int_equal(f.plan.n_moves, 1);
-	fx_execute(&f);
-	fx_tick(&f, 3000);		       /* window 4 s, cooldown 10 s */
-	/* one interval on node 0: 1/2 of the recent time, two: 3/4 (one CPU busy: 2 s of it) */
-	fx_runs_recent(&f, p, 4, 8, 1.5e9, 0.5e9);
-	fx_retouch(&f, p, fx_addr(1), 0, 5);
-	assert_int_equal(fx_plan(&f), 0);
+	plan_after_threads_moved(&f, 1.5e9, 0.5e9);
 	assert_int_equal(f.plan.procs[0].home, 0);
 	assert_true(f.plan.procs[0].home_share == 0.75);
 	assert_int_equal(f.plan.n_moves, 1);
@@ -247,24 +256,14 @@ static void test_phase_change_recent_home(void **state)
 	fx_fini(&f);
 }
 
-/* The same, but the threads have run on node 0 for one interval only (half of the recent time):
- * no clear home yet, and the decayed score still says node 1. The page wanted back within the
- * window freezes, as it did before there was a recent time at all. */
+/* One interval on node 0 only (half of the recent time): no clear home yet, and the decayed
+ * score still says node 1. The page wanted back within the window freezes, as it did before
+ * there was a recent time at all. */
 static void test_phase_one_interval_not_home(void **state)
 {
 	struct fx f;
-	size_t p;
 
-	fx_init(&f, 2, 0);
-	p = fx_proc(&f, 100, 0);
-	fx_runs(&f, p, 0, 10);
-	fx_page(&f, p, fx_addr(1), 1, 5, 0);
-	assert_int_equal(fx_plan(&f), 0);
-	fx_execute(&f);
-	fx_tick(&f, 3000);
-	fx_runs_recent(&f, p, 4, 8, 1e9, 1e9);
-	fx_retouch(&f, p, fx_addr(1), 0, 5);
-	assert_int_equal(fx_plan(&f), 0);
+	plan_after_threads_moved(&f, 1e9, 1e9);
 	assert_int_equal(f.plan.procs[0].home, 1);
 	assert_int_equal(f.plan.n_moves, 0);
 	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_PINGPONG], 1);
