@@ -272,6 +272,11 @@ static const struct pagemig_config_key keys[] = {
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_DURATION, CFG(call_budget_us), .res_us = 1,
 	      .flags = K_UNLIMITED, .min = 100, .max = 10000000, .unlimited = UINT_MAX,
 	      .special = "unlimited: no budget")},
+	{"migrate", "threads", "1", "number", "1..64",
+	 "Move a group of pages from this many threads at once (from 512 pages on), each with its "
+	 "own move_pages(2) calls: faster where a call's fixed cost or copying leaves CPUs idle, "
+	 "at the price of that many busy CPUs while pages move.",
+	 0, IMPL(.sect = SECT_MIGRATE, .vt = V_NUMBER, CFG(threads), .min = 1, .max = 64)},
 	{"migrate", "max_retries", "3", "number", "1..100",
 	 "Retries of a page whose failure is transient (busy, locked, no memory yet).", 0,
 	 IMPL(.sect = SECT_MIGRATE, .vt = V_NUMBER, CFG(max_retries), .min = 1, .max = 100)},
@@ -2596,6 +2601,7 @@ void pagemig_config_migrate_opts(const struct pagemig_config *cfg, struct pagemi
 	ret->max_retries = cfg->max_retries;
 	ret->pages_per_call = cfg->pages_per_call;
 	ret->call_budget_us = cfg->call_budget_us;
+	ret->threads = cfg->threads;
 	ret->backoff_us = cfg->backoff_us;
 	ret->rate_bytes_per_s = cfg->rate_bytes_per_s;
 }

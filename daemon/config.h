@@ -98,6 +98,7 @@ struct pagemig_config {
 	uint64_t rate_bytes_per_s;   /* rate: 0 = unlimited */
 	unsigned int pages_per_call; /* pages_per_call */
 	unsigned int call_budget_us; /* call_budget: UINT_MAX = unlimited */
+	unsigned int threads;	     /* threads: move calls side by side */
 	unsigned int max_retries;    /* max_retries */
 	unsigned int backoff_us;     /* retry_backoff */
 	bool verify;		     /* verify: query where pages are after each call */
@@ -216,8 +217,8 @@ char *pagemig_config_render(const struct pagemig_config *cfg, unsigned int flags
 void pagemig_config_policy(const struct pagemig_config *cfg, struct pagemig_policy_config *ret);
 
 /* libpagemig options from [migrate]: sz, flags (PAGEMIG_MOVE_ALL for move_shared,
- * PAGEMIG_NO_VERIFY without verify), max_retries, pages_per_call, call_budget_us, backoff_us and
- * rate_bytes_per_s. Other fields are zero; the executor adds pidfd and details. */
+ * PAGEMIG_NO_VERIFY without verify), max_retries, pages_per_call, call_budget_us, threads,
+ * backoff_us and rate_bytes_per_s. Other fields are zero; the executor adds pidfd and details. */
 void pagemig_config_migrate_opts(const struct pagemig_config *cfg, struct pagemig_opts *ret);
 
 /* ---- the key table ------------------------------------------------------------------------ */

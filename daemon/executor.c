@@ -15,8 +15,9 @@
  * pages is known: a process whose memory is in transparent huge pages costs 512 times as much
  * per page as one of 4 KiB pages (the kernel moves the whole folio for any address in it).
  */
-#define GROUP_MAX   2048
+#define GROUP_MAX   4096
 #define GROUP_FIRST 8
+#define MIN_PART    256 /* libpagemig moves a list from several threads in parts of this many pages or more */
 
 struct executor {
 	exec_lookup_fn lookup;
@@ -33,9 +34,10 @@ struct executor {
 	/* pacing since submit */
 	uint64_t start_ms;
 	uint64_t bytes_done;
-	/* pages per library call, sized from the last call of the group so that one call fits in
-	 * a slice; the group it was sized for */
+	/* pages per library call and thread, sized from the last call of the group so that one
+	 * call fits in a slice; the group it was sized for */
 	size_t batch;
+	unsigned int threads; /* opts.threads, at least 1 */
 	uint64_t page_ns; /* the cost per page it was sized with */
 	struct pagemig_plan_move batch_for;
 	/* scratch for one group */
@@ -76,6 +78,7 @@ void executor_configure(struct executor *e, const struct pagemig_opts *opts, uin
 {
 	e->opts = *opts;
 	e->opts.sz = sizeof(e->opts);
+	e->threads = opts->threads > 1 ? opts->threads : 1;
 	e->rate = rate;
 	e->rules = rules;
 	e->n_rules = n_rules;
@@ -281,23 +284,33 @@ static bool same_group(const struct pagemig_plan_move *a, const struct pagemig_p
 	return a->tgid == b->tgid && a->reason == b->reason && a->from == b->from && a->to == b->to;
 }
 
+/* How many threads libpagemig moves a list of n pages from. */
+static size_t parts_of(const struct executor *e, size_t n)
+{
+	size_t parts = n / MIN_PART;
+
+	return n < 2 * MIN_PART ? 1 : parts < e->threads ? parts : e->threads;
+}
+
 /*
  * Size the next call from the calls before: what fits in three quarters of a slice, growing at
  * most 4x a call. A page can stand for much more than 4 KiB (the kernel moves a whole
  * transparent huge page for any address in it: milliseconds under emulation), and one process
  * can have both kinds, so the size follows time, and the cost per page is the dearest seen
- * lately (halving with every call that was cheaper), not the last.
+ * lately (halving with every call that was cheaper), not the last. With several threads the
+ * size is one thread's share: a thread's cost per page is the wall time over its part.
  */
 static void size_batch(struct executor *e, size_t n, uint64_t ns, unsigned int slice_ms)
 {
-	uint64_t fit, per_page = n ? ns / n : 0;
+	size_t share = n / parts_of(e, n);
+	uint64_t fit, per_page = share ? ns / share : 0;
 
 	if (!per_page || !slice_ms)
 		return;
 	e->page_ns = per_page > e->page_ns / 2 ? per_page : e->page_ns / 2;
 	fit = (uint64_t)slice_ms * 750000 / e->page_ns;
-	if (fit > (uint64_t)n * 4)
-		fit = (uint64_t)n * 4;
+	if (fit > (uint64_t)share * 4)
+		fit = (uint64_t)share * 4;
 	e->batch = fit < 1 ? 1 : fit > GROUP_MAX ? GROUP_MAX : (size_t)fit;
 }
 
@@ -344,7 +357,9 @@ static void run_group(struct executor *e, unsigned int slice_ms)
 	}
 	/* a group that will not be moved (observe mode, the process is gone) goes at once */
 	pidfd = e->lookup(e->ctx, first->tgid, &comm);
-	limit = e->observe || pidfd < 0 ? GROUP_MAX : e->batch;
+	limit = e->observe || pidfd < 0 ? GROUP_MAX : e->batch * e->threads;
+	if (limit > GROUP_MAX)
+		limit = GROUP_MAX;
 	while (e->pos + n < e->n && n < limit && same_group(&e->moves[e->pos + n], &key))
 		n++;
 	/*

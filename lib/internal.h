@@ -158,6 +158,25 @@ long pagemig__move_guarded(const struct pagemig_pid_guard *guard, size_t count, 
 			   const int nodes[], int status[], const struct pagemig_opts *opts,
 			   struct pagemig_report *report, struct pagemig_chunker *chunker);
 
+/* pagemig_opts.threads, bounded (1 when the caller's struct predates the field). */
+unsigned int pagemig__threads_of(const struct pagemig_opts *opts);
+
+/* Parts smaller than this are not worth a thread of their own. */
+#define PAGEMIG_MIN_PART_PAGES 256
+
+/*
+ * The engine from up to nthreads threads at once (parts.c): pages[] is cut into parts of about
+ * equal size, at a huge-page window's edge where one lies near, each moved by
+ * pagemig__move_guarded() in its own thread. Every part's status[] is filled; details, when
+ * index_details, are the caller's (a part's start at its first entry), otherwise not kept.
+ * Adds every part's counts to report (elapsed_ns excepted: the caller measures the wall time).
+ * Returns the pages left off target, or the first part's -errno.
+ */
+long pagemig__move_split(const struct pagemig_pid_guard *guard, size_t count, void *const pages[],
+			 const int nodes[], int status[], const struct pagemig_opts *opts,
+			 unsigned int nthreads, bool index_details, struct pagemig_report *report,
+			 struct pagemig_chunker *chunker);
+
 /* Count one move call of ns nanoseconds into the report's latency histogram. */
 void pagemig__report_call(struct pagemig_report *report, uint64_t ns);
 

@@ -991,6 +991,7 @@ long pagemig_move(pid_t pid, size_t count, void *const pages[], const int nodes[
 		  const struct pagemig_opts *opts, struct pagemig_report *report)
 {
 	struct pagemig_pid_guard guard;
+	unsigned int nthreads;
 	long ret;
 	int err;
 
@@ -1009,7 +1010,24 @@ long pagemig_move(pid_t pid, size_t count, void *const pages[], const int nodes[
 			status[i] = -ECANCELED;
 		return err;
 	}
-	ret = pagemig__move_guarded(&guard, count, pages, nodes, status, opts, report, NULL);
+	nthreads = pagemig__threads_of(opts);
+	if (nthreads > 1 && count >= 2 * PAGEMIG_MIN_PART_PAGES) {
+		const struct pagemig_sys *sys = pagemig__sys();
+		uint64_t t0 = sys->now_ns(sys->ctx);
+		struct pagemig_report local;
+
+		if (nthreads > count / PAGEMIG_MIN_PART_PAGES)
+			nthreads = (unsigned int)(count / PAGEMIG_MIN_PART_PAGES);
+		pagemig_report_init(&local);
+		ret = pagemig__move_split(&guard, count, pages, nodes, status, opts, nthreads, true,
+					  &local, NULL);
+		local.elapsed_ns = sys->now_ns(sys->ctx) - t0;
+		if (report)
+			pagemig__report_add(report, &local);
+	} else {
+		ret = pagemig__move_guarded(&guard, count, pages, nodes, status, opts, report,
+					    NULL);
+	}
 	pagemig__guard_close(&guard);
 	return ret;
 }

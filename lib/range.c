@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +20,6 @@
 #define PM_PRESENT  (UINT64_C(1) << 63)
 #define SCAN_PAGES  4096  /* pagemap entries read at once */
 #define BATCH_PAGES 65536 /* pages handed to the engine at once */
-#define MAX_THREADS 64
-#define MIN_PART_PAGES 1024 /* smaller batches are not worth a thread */
 
 struct range_ctx {
 	struct pagemig_pid_guard guard;
@@ -52,101 +49,19 @@ static int pfn_node(struct range_ctx *c, uint64_t pfn)
 	return node < 0 ? -1 : node;
 }
 
-/* One thread's share of a batch. */
-struct part {
-	const struct range_ctx *c;
-	size_t first, n;
-	struct pagemig_opts opts;
-	struct pagemig_report rep;
-	struct pagemig_chunker ck;
-	long ret;
-};
-
-static void *move_part(void *arg)
-{
-	struct part *p = arg;
-	const struct range_ctx *c = p->c;
-
-	p->ret = pagemig__move_guarded(&c->guard, p->n, c->batch + p->first, c->bnodes + p->first,
-				       c->bstatus + p->first, &p->opts, &p->rep, &p->ck);
-	return NULL;
-}
-
-static unsigned int threads_of(const struct pagemig_opts *opts)
-{
-	if (!opts || opts->sz < offsetof(struct pagemig_opts, threads) + sizeof(opts->threads))
-		return 1;
-	return opts->threads < 1 ? 1 : opts->threads > MAX_THREADS ? MAX_THREADS : opts->threads;
-}
-
-/*
- * Split the batch into up to nthreads parts of about equal size, each ending where a pmd window
- * ends so that no huge folio is shared, and move them at once. Returns 0 or the first part's
- * -errno; every part's status[] is filled either way.
- */
-static int move_parts(struct range_ctx *c, unsigned int nthreads)
-{
-	size_t pmd = pagemig__pmd_size(), per = (c->nbatch + nthreads - 1) / nthreads, first = 0;
-	struct part parts[MAX_THREADS];
-	pthread_t tid[MAX_THREADS];
-	bool started[MAX_THREADS] = {false};
-	unsigned int np = 0;
-	int err = 0;
-
-	while (first < c->nbatch) {
-		struct part *p = &parts[np];
-		size_t end = first + per < c->nbatch ? first + per : c->nbatch;
-
-		while (end < c->nbatch &&
-		       (uintptr_t)c->batch[end] / pmd == (uintptr_t)c->batch[end - 1] / pmd)
-			end++;
-		memset(p, 0, sizeof(*p));
-		p->c = c;
-		p->first = first;
-		p->n = end - first;
-		memcpy(&p->opts, c->opts, c->opts->sz < sizeof(p->opts) ? c->opts->sz
-									  : sizeof(p->opts));
-		p->opts.sz = sizeof(p->opts);
-		p->opts.details = NULL; /* indexes of a part mean nothing to the caller */
-		p->opts.rate_bytes_per_s /= nthreads;
-		if (c->opts->rate_bytes_per_s && !p->opts.rate_bytes_per_s)
-			p->opts.rate_bytes_per_s = 1;
-		p->ck = c->ck;
-		pagemig_report_init(&p->rep);
-		first = end;
-		np++;
-	}
-	for (unsigned int i = 1; i < np; i++)
-		started[i] = pthread_create(&tid[i], NULL, move_part, &parts[i]) == 0;
-	move_part(&parts[0]);
-	for (unsigned int i = 1; i < np; i++) {
-		if (started[i])
-			pthread_join(tid[i], NULL);
-		else
-			move_part(&parts[i]); /* no thread to be had: in this one, after the others */
-	}
-	c->ck = parts[0].ck;
-	for (unsigned int i = 0; i < np; i++) {
-		/* the parts ran side by side: the operation's wall time is measured by the caller */
-		parts[i].rep.elapsed_ns = 0;
-		pagemig__report_add(&c->rep, &parts[i].rep);
-		if (parts[i].ret < 0 && !err)
-			err = (int)parts[i].ret;
-	}
-	return err;
-}
-
 /* Hand the collected pages to the engine. */
 static int flush(struct range_ctx *c)
 {
-	unsigned int nthreads = threads_of(c->opts);
+	unsigned int nthreads = pagemig__threads_of(c->opts);
 	struct pagemig_report rep;
 	long ret;
 
 	if (!c->nbatch)
 		return 0;
-	if (nthreads > 1 && c->nbatch >= nthreads * MIN_PART_PAGES) {
-		ret = move_parts(c, nthreads);
+	if (nthreads > 1 && c->nbatch >= nthreads * PAGEMIG_MIN_PART_PAGES) {
+		/* batch indexes mean nothing to the caller: no details */
+		ret = pagemig__move_split(&c->guard, c->nbatch, c->batch, c->bnodes, c->bstatus,
+					  c->opts, nthreads, false, &c->rep, &c->ck);
 	} else {
 		pagemig_report_init(&rep);
 		ret = pagemig__move_guarded(&c->guard, c->nbatch, c->batch, c->bnodes, c->bstatus,

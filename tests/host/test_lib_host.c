@@ -3,6 +3,7 @@
  * libpagemig against the running kernel (root, any number of nodes; moves go to the node the
  * memory is on, so a one-node machine runs every case).
  */
+#include <limits.h>
 #include <numa.h>
 #include <numaif.h>
 #include <signal.h>
@@ -231,6 +232,50 @@ static void test_large_batch(void)
 	munmap(p, (size_t)N * ps);
 }
 
+/* A list moved from 4 threads (pagemig_opts.threads): every part makes its own calls, every
+ * page's status and details are at its own index; a list too short to split still moves. */
+static void test_threads_list(void)
+{
+	enum { N = 5000 };
+	char *p = map_pages(N, true);
+	void **pages = malloc(N * sizeof(*pages));
+	int *nodes = malloc(N * sizeof(*nodes)), *st = malloc(N * sizeof(*st));
+	struct pagemig_page_detail *det = calloc(N, sizeof(*det));
+	/* no budget and 2048 entries a call: one thread would send 5000 pages in 3 calls, each of
+	 * 4 parts (1250 +- 312 pages) goes in one */
+	struct pagemig_opts o = {.sz = sizeof(o),
+				 .threads = 4,
+				 .details = det,
+				 .pages_per_call = 2048,
+				 .call_budget_us = UINT_MAX};
+	size_t sizes[] = {N, 300};
+
+	madvise(p, (size_t)N * ps, MADV_NOHUGEPAGE);
+	fill(pages, nodes, p, N, home);
+	for (size_t k = 0; k < 2; k++) {
+		struct pagemig_report rep;
+		long bad = 0;
+
+		memset(det, 0, N * sizeof(*det));
+		memset(st, 0x7f, N * sizeof(*st));
+		pagemig_report_init(&rep);
+		CHECK_EQ(pagemig_move(0, sizes[k], pages, nodes, st, &o, &rep), 0);
+		for (size_t i = 0; i < sizes[k]; i++)
+			bad += st[i] != home || !det[i].final.success;
+		CHECK_EQ(bad, 0);
+		CHECK_EQ(rep.pages, sizes[k]);
+		CHECK_EQ(rep.pages_on_target, sizes[k]);
+		/* 5000 pages: 4 parts of one call each; 300: one thread, one call */
+		CHECK_EQ(rep.calls, sizes[k] == N ? 4 : 1);
+		CHECK(rep.elapsed_ns > 0);
+	}
+	free(det);
+	free(pages);
+	free(nodes);
+	free(st);
+	munmap(p, (size_t)N * ps);
+}
+
 /* A child with a touched buffer that waits until its pipe closes. */
 static pid_t spawn_holder(char *buf, size_t n, int *ret_fd)
 {
@@ -419,6 +464,7 @@ int main(void)
 		CHECK_TEST(test_no_such_node),
 		CHECK_TEST(test_exited_pid),
 		CHECK_TEST(test_large_batch),
+		CHECK_TEST(test_threads_list),
 		CHECK_TEST(test_other_process),
 		CHECK_TEST(test_whole_range),
 		CHECK_TEST(test_huge_folio_dedup),

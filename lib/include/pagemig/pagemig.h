@@ -226,12 +226,15 @@ struct pagemig_opts {
 	unsigned int batch_pages; /* pagemig_batch_add() sends the queue once it holds this many
 				     pages; 0 = 1024 */
 	/* added in libpagemig 0.3 */
-	unsigned int threads; /* pagemig_move_range() and pagemig_move_process(): split each batch
-				 of resident pages into this many parts (at huge-page boundaries)
-				 and move them from as many threads at once, each with its own
-				 calls, budget and retries; a rate is shared out among them.
-				 0 or 1 = in the calling thread; at most 64. Uses that many CPUs;
-				 the report's kernel_ns then adds up the threads' time in calls. */
+	unsigned int threads; /* split each batch of resident pages (pagemig_move_range(),
+				 pagemig_move_process()) or the list (pagemig_move())
+				 into this many parts and move them from as many threads at once,
+				 each with its own calls, budget and retries; a rate is shared
+				 out among them. A part has at least 256 pages (fewer threads
+				 for shorter lists) and ends at a huge-page window's edge where
+				 one lies near. 0 or 1 = in the calling thread;
+				 at most 64. Uses that many CPUs; the report's kernel_ns then adds
+				 up the threads' time in calls. */
 };
 
 /* Buckets of pagemig_report.call_hist: 2^(96/4) us = 16.8 s and longer land in the last. */

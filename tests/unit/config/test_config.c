@@ -166,6 +166,8 @@ static const struct good_uint good_uints[] = {
 	{"[migrate]\nrate = 0/s", FIELD(rate_bytes_per_s), 0},
 	{"[migrate]\npages_per_call = 1", FIELD(pages_per_call), 1},
 	{"[migrate]\npages_per_call = 65536", FIELD(pages_per_call), 65536},
+	{"[migrate]\nthreads = 1", FIELD(threads), 1},
+	{"[migrate]\nthreads = 64", FIELD(threads), 64},
 	{"[migrate]\ncall_budget = 100us", FIELD(call_budget_us), 100},
 	{"[migrate]\ncall_budget = 10s", FIELD(call_budget_us), 10000000},
 	{"[migrate]\ncall_budget = 5ms", FIELD(call_budget_us), 5000},
@@ -555,6 +557,8 @@ static const struct bad bads[] = {
 	{"[sampler]\naudit_pages = 1023",
 	 "t.conf:2: audit_pages: '1023' is below the minimum 1024"},
 	{"[migrate]\npages_per_call = 0", "t.conf:2: pages_per_call: '0' is below the minimum 1"},
+	{"[migrate]\nthreads = 0", "t.conf:2: threads: '0' is below the minimum 1"},
+	{"[migrate]\nthreads = 65", "t.conf:2: threads: '65' is above the maximum 64"},
 	{"[migrate]\npages_per_call = 65537",
 	 "t.conf:2: pages_per_call: '65537' is above the maximum 65536"},
 	{"[migrate]\nmax_retries = 0", "t.conf:2: max_retries: '0' is below the minimum 1"},
@@ -1323,6 +1327,7 @@ static const char everything[] = "[daemon]\n"
 				 "rate = unlimited\n"
 				 "pages_per_call = 512\n"
 				 "call_budget = unlimited\n"
+				 "threads = 3\n"
 				 "max_retries = 7\n"
 				 "retry_backoff = 1500us\n"
 				 "verify = no\n"
@@ -1618,6 +1623,7 @@ static void test_views(void **state)
 	assert_int_equal(o.max_retries, 7);
 	assert_int_equal(o.pages_per_call, 512);
 	assert_int_equal(o.call_budget_us, UINT_MAX);
+	assert_int_equal(o.threads, 3);
 	assert_int_equal(o.backoff_us, 1500);
 	assert_int_equal(o.rate_bytes_per_s, 0);
 	assert_null(o.details);
@@ -1630,6 +1636,7 @@ static void test_views(void **state)
 	assert_int_equal(o.pages_per_call, PAGEMIG_DEFAULT_PAGES_PER_CALL);
 	/* the daemon's own: a move call's fixed cost makes shorter calls much slower */
 	assert_int_equal(o.call_budget_us, 20000);
+	assert_int_equal(o.threads, 1);
 	assert_int_equal(o.backoff_us, PAGEMIG_DEFAULT_BACKOFF_US);
 	assert_int_equal(o.rate_bytes_per_s, 32u << 20);
 
