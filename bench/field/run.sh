@@ -23,7 +23,7 @@ this order):
   small-lab   small requests (1-16 pages) across nodes                (lab)
   overhead    pagemigd CPU and RSS with 10/100/1000 processes         (host, root)
   small-host  small requests, same node (overhead only)               (host)
-  large       static with a 1 GiB hot set, 2 GiB nodes, at most 3 reps  (lab)
+  large       static with a 1 GiB hot set, 2 GiB nodes                 (lab)
   numad-long  numad alone on the static workload for 400 s (optional) (lab)
 
   --cases LIST     comma-separated subset of the above
@@ -199,7 +199,7 @@ for c in ${cases//,/ }; do
 		# a 1 GiB hot set (+64 MiB cold) on nodes of 2 GiB (guest RAM 6 GiB); no "none" run:
 		# this case is about time to local, the 256 MiB case has the progress figures
 		lab_node_mib=2048 converge large static pagemigd,pagemigd-shipped,nb1 100 \
-			":--hot:1024:--cold:64" $((reps < 3 ? reps : 3))
+			":--hot:1024:--cold:64"
 		;;
 	numad-long)
 		if [ "$quick" = 1 ]; then
@@ -232,7 +232,7 @@ for c in ${cases//,/ }; do
 			continue
 		fi
 		log "overhead: pagemigd with 10/100/1000 processes, host load $(cut -d' ' -f1-3 /proc/loadavg)"
-		if [ "$quick" = 1 ]; then osec=15 oreps=1; else osec=60 oreps=$((reps < 3 ? reps : 3)); fi
+		if [ "$quick" = 1 ]; then osec=15 oreps=1; else osec=60 oreps=$reps; fi
 		case_reps=$oreps provenance overhead
 		# one field-overhead per N, so that a failure at one N keeps the others' results
 		: >"$results/host-overhead.txt"
