@@ -6,9 +6,11 @@
  * Its command line comes from the case's ARGS, or, when the kernel command line holds
  * field.args=A:B:C, from that (':' separates the arguments; run.sh uses it to choose the run):
  *
- *   field_lab exec PROG [ARG...] [--then PROG [ARG...]]...
+ *   field_lab exec [--pagemigd [--set SECTION.KEY=VALUE]...] PROG [ARG...] [--then PROG [ARG...]]...
  *       run /lab/bin/PROG with the arguments (bench-move, bench-process, field-small), then
- *       the next one, and print their output; the case fails when one of them does.
+ *       the next one, and print their output; the case fails when one of them does. With
+ *       --pagemigd the daemon runs beside them, managing /lab/bin/bench-* (fast settings and
+ *       the --set ones): what its sampler and audit cost the programs' own moves.
  *
  *   field_lab converge --workload static|phase|shared|tiering [--movers LIST] [--reps R]
  *                      [--seconds S] [--hot MIB] [--cold MIB] [--phase S] [--daemon-log]
@@ -320,6 +322,10 @@ struct mover_state {
 	double start_s; /* seconds from start to ready */
 };
 
+/* The executable the daemon's policy manages: the workload, or for exec --pagemigd the programs
+ * run (bench-contended and its writer child). */
+static const char *policy_exe = "*/field-workload";
+
 static const char *policy_type(const char *workload)
 {
 	return strcmp(workload, "tiering") ? "locality" : "tiering";
@@ -414,9 +420,9 @@ static int start_pagemigd(struct mover_state *ms, const char *workload)
 	} /* else the shipped defaults (interval 5 s, re-arm 10 s, 32 MiB/s, ...) */
 	write_conf(f);
 	fprintf(f,
-		"[policy field]\nexe = */field-workload\ntype = %s\n"
+		"[policy field]\nexe = %s\ntype = %s\n"
 		"[policy rest]\ntype = ignore\n",
-		policy_type(workload));
+		policy_exe, policy_type(workload));
 	fclose(f);
 	ms->pid = fork();
 	if (ms->pid == 0) {
@@ -1199,14 +1205,40 @@ static int cmd_converge(int argc, char **argv)
 	return failures ? 1 : 0;
 }
 
-/* exec PROG ARG... [--then PROG ARG...]...: run each in turn */
+/*
+ * exec [--pagemigd [--set SECTION.KEY=VALUE]...] PROG ARG... [--then PROG ARG...]...: run each
+ * in turn. With --pagemigd, pagemigd runs beside them (the lab tests' fast settings, a locality
+ * policy for /lab/bin/bench-*, then the --set settings, e.g. daemon.mode=observe): what its
+ * sampler and audit cost the programs' own moves.
+ */
 static int cmd_exec(int argc, char **argv)
 {
+	struct mover_state ms = {.m = M_PAGEMIGD};
+	bool daemon = false;
 	int failures = 0, i = 1;
 
-	if (argc < 2)
+	while (i < argc && (!strcmp(argv[i], "--pagemigd") || !strcmp(argv[i], "--set"))) {
+		if (!strcmp(argv[i], "--pagemigd")) {
+			daemon = true;
+			i++;
+			continue;
+		}
+		if (i + 1 >= argc || parse_set_option(argv[i + 1]))
+			return 2;
+		i += 2;
+	}
+	if (i >= argc)
 		return 2;
 	env_line();
+	if (daemon) {
+		policy_exe = "*/bench-*";
+		if (start_pagemigd(&ms, "static")) {
+			printf("FIELD-NOTE pagemigd did not start\n");
+			return 1;
+		}
+		printf("FIELD-NOTE pagemigd runs beside the programs (%zu settings given)\n",
+		       n_set_options);
+	}
 	while (i < argc) {
 		char path[300];
 		int j = i, ws;
@@ -1232,6 +1264,14 @@ static int cmd_exec(int argc, char **argv)
 		if (!WIFEXITED(ws) || (WEXITSTATUS(ws) != 0 && WEXITSTATUS(ws) != 3))
 			failures++;
 		i = j + 1;
+	}
+	if (daemon) {
+		long long moved = -1, failed = -1, audit = -1;
+
+		pagemigd_counts(&ms, &moved, &failed, &audit);
+		printf("FIELD-NOTE pagemigd beside them: moved %lld, audit records %lld\n", moved,
+		       audit);
+		stop_mover(&ms);
 	}
 	return failures ? 1 : 0;
 }
