@@ -239,7 +239,8 @@ static const struct pagemig_config_key keys[] = {
 	 "and again at once when that changes. A process with hot far pages "
 	 "that a tiering policy has seen used in one interval only is cleared at once, for "
 	 "their second sample; one with more planned moves pending than three intervals do "
-	 "is not cleared until they are nearly done.",
+	 "is not cleared until they are nearly done; one that has just filled more of its memory "
+	 "(an eighth or more, since its last clearing) is cleared once it stops.",
 	 0,
 	 IMPL(.sect = SECT_SAMPLER, .vt = V_DURATION, CFG(sampler.rearm_ms), .res_us = 1000,
 	      .flags = K_ZERO, .min = 1000, .max = MS_PER_H, .special = "0: every interval")},

@@ -453,6 +453,10 @@ static void render_sampler(const struct pagemig_metrics_input *in, struct metric
 			       "Soft-dirty re-arms made before their period for a process whose "
 			       "hot far pages wait for a second sample (tiering).");
 		metrics_u64(t, NULL, st->rearms_early, NULL);
+		metrics_family(t, "pagemig_sampler_rearms_grown_total", "counter",
+			       "Soft-dirty re-arms made before their period for a process that had "
+			       "just grown by pages first touched since its last re-arm.");
+		metrics_u64(t, NULL, st->rearms_grown, NULL);
 		metrics_family(t, "pagemig_sampler_rearm_holds_total", "counter",
 			       "Times a process's re-arming was held while more of its planned moves "
 			       "were pending than three intervals do.");

@@ -11,7 +11,8 @@
  * what the sampler has, so they weigh 1. Back-off: a process
  * the daemon calls settled is re-armed less and less often, and at once when it is not any more.
  * Early re-arm: a process is re-armed between periods on request, not twice after one drain.
- * Hold: a held process is not re-armed at all until released.
+ * Hold: a held process is not re-armed at all until released. Growth: a process that has just
+ * filled pages (born dirty after its last re-arm) is re-armed once it stops filling.
  */
 #define _GNU_SOURCE
 #include <sys/wait.h>
@@ -275,6 +276,54 @@ static void test_rearm_early(void)
 	pagemig_sampler_free(s);
 }
 
+/*
+ * Growth: pages first touched after the last re-arm are born soft-dirty, so their writes are not
+ * sampled until the next one. With a period far longer than the test, a process that has just
+ * filled N pages is re-armed at the first drain that sees no first touch of it (not at the one
+ * that does: it may still be filling), its writes after that are seen, and it is not re-armed
+ * again while it fills nothing.
+ */
+static void test_rearm_after_growth(void)
+{
+	const struct pagemig_snapshot *snap = NULL;
+	struct pagemig_sampler *s = softdirty_sampler(3600 * 1000);
+	struct pagemig_sampler_stats st;
+	uint64_t grown[3];
+	size_t n, exact;
+	struct child ch;
+
+	if (!s)
+		return;
+	spawn(&ch);
+	CHECK_EQ(pagemig_sampler_manage(s, ch.pid), 0);
+	CHECK_EQ(pagemig_sampler_drain(s, &snap), 0); /* re-arms: never re-armed before */
+	round_trip(&ch);			      /* maps and first-touches its N pages */
+	CHECK_EQ(pagemig_sampler_drain(s, &snap), 0); /* first touches this interval: filling */
+	pagemig_sampler_stats(s, &st);
+	grown[0] = st.rearms_grown;
+	CHECK_EQ(pagemig_sampler_drain(s, &snap), 0); /* none since: it is done, re-armed now */
+	pagemig_sampler_stats(s, &st);
+	grown[1] = st.rearms_grown;
+	round_trip(&ch); /* writes every page */
+	CHECK_EQ(pagemig_sampler_drain(s, &snap), 0);
+	n = sampled(snap, &ch, &exact, 1);
+	CHECK_EQ(pagemig_sampler_drain(s, &snap), 0);
+	pagemig_sampler_stats(s, &st);
+	grown[2] = st.rearms_grown;
+	printf("  growth re-arms after filling, after stopping, later: %llu %llu %llu; "
+	       "%zu of %d written pages sampled\n",
+	       (unsigned long long)grown[0], (unsigned long long)grown[1],
+	       (unsigned long long)grown[2], n, N);
+	CHECK_EQ(grown[0], 0);
+	CHECK_EQ(grown[1], 1);
+	CHECK_EQ(grown[2], 1);
+	CHECK_EQ(n, N);
+	CHECK_EQ(exact, N);
+	CHECK_EQ(st.rearms, 2);
+	finish(&ch);
+	pagemig_sampler_free(s);
+}
+
 static void test_rearm(void)
 {
 	run(true);
@@ -289,7 +338,8 @@ int main(void)
 {
 	static const struct check_test tests[] = {CHECK_TEST(test_rearm), CHECK_TEST(test_no_rearm),
 						  CHECK_TEST(test_settle_backoff),
-						  CHECK_TEST(test_rearm_early)};
+						  CHECK_TEST(test_rearm_early),
+						  CHECK_TEST(test_rearm_after_growth)};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lab_need_nodes(1);
