@@ -17,7 +17,6 @@
  */
 #define GROUP_MAX   4096
 #define GROUP_FIRST 8
-#define MIN_PART    256 /* libpagemig moves a list from several threads in parts of this many pages or more */
 
 struct executor {
 	exec_lookup_fn lookup;
@@ -287,9 +286,9 @@ static bool same_group(const struct pagemig_plan_move *a, const struct pagemig_p
 /* How many threads libpagemig moves a list of n pages from. */
 static size_t parts_of(const struct executor *e, size_t n)
 {
-	size_t parts = n / MIN_PART;
+	size_t parts = n / PAGEMIG_THREAD_MIN_PAGES;
 
-	return n < 2 * MIN_PART ? 1 : parts < e->threads ? parts : e->threads;
+	return parts < 2 ? 1 : parts < e->threads ? parts : e->threads;
 }
 
 /*

@@ -161,8 +161,6 @@ long pagemig__move_guarded(const struct pagemig_pid_guard *guard, size_t count, 
 /* pagemig_opts.threads, bounded (1 when the caller's struct predates the field). */
 unsigned int pagemig__threads_of(const struct pagemig_opts *opts);
 
-/* Parts smaller than this are not worth a thread of their own. */
-#define PAGEMIG_MIN_PART_PAGES 256
 
 /*
  * The engine from up to nthreads threads at once (parts.c): pages[] is cut into parts of about

@@ -1011,13 +1011,13 @@ long pagemig_move(pid_t pid, size_t count, void *const pages[], const int nodes[
 		return err;
 	}
 	nthreads = pagemig__threads_of(opts);
-	if (nthreads > 1 && count >= 2 * PAGEMIG_MIN_PART_PAGES) {
+	if (nthreads > 1 && count >= 2 * PAGEMIG_THREAD_MIN_PAGES) {
 		const struct pagemig_sys *sys = pagemig__sys();
 		uint64_t t0 = sys->now_ns(sys->ctx);
 		struct pagemig_report local;
 
-		if (nthreads > count / PAGEMIG_MIN_PART_PAGES)
-			nthreads = (unsigned int)(count / PAGEMIG_MIN_PART_PAGES);
+		if (nthreads > count / PAGEMIG_THREAD_MIN_PAGES)
+			nthreads = (unsigned int)(count / PAGEMIG_THREAD_MIN_PAGES);
 		pagemig_report_init(&local);
 		ret = pagemig__move_split(&guard, count, pages, nodes, status, opts, nthreads, true,
 					  &local, NULL);

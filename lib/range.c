@@ -58,7 +58,7 @@ static int flush(struct range_ctx *c)
 
 	if (!c->nbatch)
 		return 0;
-	if (nthreads > 1 && c->nbatch >= nthreads * PAGEMIG_MIN_PART_PAGES) {
+	if (nthreads > 1 && c->nbatch >= nthreads * PAGEMIG_THREAD_MIN_PAGES) {
 		/* batch indexes mean nothing to the caller: no details */
 		ret = pagemig__move_split(&c->guard, c->nbatch, c->batch, c->bnodes, c->bstatus,
 					  c->opts, nthreads, false, &c->rep, &c->ck);

@@ -237,6 +237,9 @@ struct pagemig_opts {
 				 up the threads' time in calls. */
 };
 
+/* pagemig_opts.threads: the fewest pages a thread is given (a shorter list uses fewer threads). */
+#define PAGEMIG_THREAD_MIN_PAGES 256
+
 /* Buckets of pagemig_report.call_hist: 2^(96/4) us = 16.8 s and longer land in the last. */
 #define PAGEMIG_CALL_HIST_BUCKETS 96
 
