@@ -359,7 +359,8 @@ static const struct pagemig_config_key keys[] = {
 	 "sampled in the last interval); also the share of on-CPU time a home node needs: of "
 	 "the time decayed at half_life, or of the recent time, in which the last interval "
 	 "counts half and the one before a quarter (threads that all moved two intervals ago, "
-	 "busy on a quarter of a CPU or more, have a new home).",
+	 "busy on a quarter of a CPU or more, have a new home). In a process without a home, a "
+	 "page once seen from two nodes stays shared when its later samples name one.",
 	 T_LOC,
 	 IMPL(.sect = SECT_POLICY, .vt = V_DECIMAL, RULE(min_share), .flags = K_MIN_EXCL,
 	      .dmin = 0.5, .dmax = 1)},

@@ -98,6 +98,7 @@ struct page_agg {
 	double best;   /* top's score */
 	double on_res; /* score of accesses from the resident node */
 	uint64_t fresh; /* known accessing nodes with accesses in the last interval (NODE_BIT) */
+	uint64_t nodes; /* known accessing nodes with a score (NODE_BIT) */
 	bool touched;	/* sampled in the last interval at all, a first touch included */
 	unsigned int seen; /* intervals with accesses, summed over the entries */
 };
@@ -624,7 +625,7 @@ static size_t aggregate(const struct pagemig_policy_proc *pr, size_t i, struct p
 	a->r = pr->resident[i] >= 0 && pr->resident[i] < MAX_NODES ? pr->resident[i] : -1;
 	a->top = -1;
 	a->total = a->known = a->best = a->on_res = 0;
-	a->fresh = 0;
+	a->fresh = a->nodes = 0;
 	a->touched = false;
 	a->seen = 0;
 	for (j = i; j < pr->n_pages && e[j].page == page; j++) {
@@ -639,6 +640,8 @@ static size_t aggregate(const struct pagemig_policy_proc *pr, size_t i, struct p
 		if (node < cur)
 			return 0;
 		a->known += s;
+		if (s > 0)
+			a->nodes |= NODE_BIT(node);
 		if (e[j].weight)
 			a->fresh |= NODE_BIT(node);
 		if (node == a->r)
@@ -780,6 +783,24 @@ static void observe(struct ctx *c, struct proc_params *pp, struct hist_rec *rec,
 
 /* What the process's policy wants for one resident page, through the guards, into the
  * candidates or the skip counts. rec is the page's history record (NULL without history). */
+/*
+ * Whether a page wanted on its top accessing node stays as shared all the same: its process has
+ * no clear home (its threads run on several nodes) and an earlier plan saw the page sampled from
+ * two nodes at a time (HIST_MULTI). Soft-dirty re-arming samples the first write after each clear only,
+ * so a page that two threads on two nodes both write shows the one that got there first; when
+ * the same side keeps winning (its CPU less busy) the other side's score decays away and the
+ * page looks local to one node. Moved on that, such pages went over one by one for as long as
+ * the process ran (the lab's shared case: 60-70% of its set in 40 s), and the process never
+ * settled, so it was re-armed, and faulted on every page, every period. A page only ever seen
+ * from one node still moves; so does any page of a process with a clear home.
+ */
+static bool spread_shared(const struct proc_params *pp, const struct want *w,
+			  const struct hist_rec *rec)
+{
+	return pp->type == PAGEMIG_POLICY_LOCALITY && w->reason == PAGEMIG_REASON_LOCAL_PAGE &&
+	       pp->home_mem < 0 && rec && (rec->flags & HIST_MULTI);
+}
+
 static int decide(struct ctx *c, size_t i, struct proc_params *pp, const struct page_agg *a,
 		  struct hist_rec *rec)
 {
@@ -799,6 +820,10 @@ static int decide(struct ctx *c, size_t i, struct proc_params *pp, const struct 
 		break;
 	default:
 		return 0;
+	}
+	if (w.to >= 0 && spread_shared(pp, &w, rec)) {
+		w.to = -1;
+		w.skip = PAGEMIG_SKIP_SHARED;
 	}
 	if (w.skip >= 0) {
 		c->plan->candidates++;
@@ -897,6 +922,9 @@ static int plan_proc(struct ctx *c, size_t i)
 			rec = (struct hist_rec){.page = a.page, .seen = -1, .from = -1, .to = -1};
 		observe(c, &pp, &rec, a.r);
 		err = decide(c, i, &pp, &a, &rec);
+		/* for the plans after this one: this one's share test saw both nodes */
+		if (a.nodes & (a.nodes - 1))
+			rec.flags |= HIST_MULTI;
 		policy_hist_merge_put(&mg, &rec, !have);
 	}
 	if (pp.hp) {

@@ -23,6 +23,8 @@ enum hist_state {
 
 #define HIST_STATE     0x07
 #define HIST_BALANCING 0x08 /* HIST_OTHER while kernel NUMA balancing was on: never undone */
+#define HIST_MULTI     0x10 /* sampled accessed from two nodes or more at once, while the record
+			       lives (a move by pagemig or another mover starts it afresh) */
 
 /* One page of one process. 24 bytes. */
 struct hist_rec {
@@ -31,7 +33,7 @@ struct hist_rec {
 	int8_t seen;   /* node it was last seen on, -1 unknown */
 	int8_t from;   /* HIST_MOVED / HIST_OTHER / HIST_FROZEN: the move's source */
 	int8_t to;     /* and target (HIST_REFUSED: the target refused) */
-	uint8_t flags; /* HIST_STATE | HIST_BALANCING */
+	uint8_t flags; /* HIST_STATE | HIST_BALANCING | HIST_MULTI */
 	uint32_t seq;  /* pending moves: order of the calls */
 };
 

@@ -211,6 +211,45 @@ static void test_follows_home(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * A process whose threads run on two nodes (no clear home): a page once sampled from both
+ * stays when its later samples name one node only (soft-dirty sees the first writer after
+ * each re-arm, and the same side can keep winning); a page only ever seen from one node moves.
+ * With a clear home the rule does not apply: the page moves.
+ */
+static void test_spread_once_shared_stays(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_runs(&f, p, 10, 10);
+	fx_page(&f, p, fx_addr(1), 0, 1, 0); /* written from both nodes: 0.55 on node 1 */
+	fx_page(&f, p, fx_addr(1), 1, 1.2, 0);
+	fx_page(&f, p, fx_addr(2), 0, 1, 0); /* only ever from node 0, where it is */
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_SHARED], 1);
+
+	fx_tick(&f, 1000);
+	fx_retouch(&f, p, fx_addr(1), 1, 2); /* node 0's score gone: looks local to node 1 */
+	fx_retouch(&f, p, fx_addr(2), 1, 2); /* the same, never seen from two nodes */
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_null(fx_move(&f, 100, fx_addr(1)));
+	assert_non_null(fx_move(&f, 100, fx_addr(2)));
+	assert_int_equal(fx_move(&f, 100, fx_addr(2))->to, 1);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_SHARED], 1);
+
+	fx_tick(&f, 1000);
+	fx_runs(&f, p, 0, 10); /* now a clear home on node 1 */
+	assert_int_equal(fx_plan(&f), 0);
+	assert_non_null(fx_move(&f, 100, fx_addr(1)));
+	assert_int_equal(fx_move(&f, 100, fx_addr(1))->to, 1);
+	fx_fini(&f);
+}
+
 /* Equal scores on two nodes: the lower node id is the top (min_share 0.5 lets it move). */
 static void test_tie_lower_node(void **state)
 {
@@ -426,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_hot_page_moves),
 		cmocka_unit_test(test_share_and_shared),
 		cmocka_unit_test(test_follows_home),
+		cmocka_unit_test(test_spread_once_shared_stays),
 		cmocka_unit_test(test_tie_lower_node),
 		cmocka_unit_test(test_home_node_pages),
 		cmocka_unit_test(test_whole_process),
