@@ -570,7 +570,7 @@ static struct json_object *managed_json(const struct pagemigd *d, const struct m
 	add_str(o, "policy", r ? r->name : NULL);
 	add_str(o, "policy_type", r ? pagemig_policy_type_name(r->type) : NULL);
 	add_node(o, "home_node", m->home_node);
-	add_bool(o, "settled", m->settled_home >= 0 && m->settled_home == m->home_node);
+	add_bool(o, "settled", pagemigd_settled(m));
 	add_bool(o, "held", m->held);
 	add_u64(o, "pending_moves", m->pending);
 	add_u64(o, "rss_bytes", m->rss_pages * page_size());

@@ -160,7 +160,7 @@ static void adopt(struct pagemigd *d, const struct proc_info *p, int rule)
 	m->rule = rule;
 	m->seen = true;
 	m->home_node = -1;
-	m->settled_home = -2;
+	m->settled_home = PAGEMIGD_NOT_SETTLED;
 	m->since_ms = mono_ms();
 	snprintf(m->comm, sizeof(m->comm), "%s", p->comm);
 	m->mems_allowed = p->mems_allowed & pagemig_topology_memory_mask(&d->topo);
@@ -324,14 +324,18 @@ static void summarise(struct managed *m, const struct pagemig_page_score *pages,
 	m->local_share = total > 0 ? local / total : -1;
 }
 
-/* Where a process runs, as the policy engine sees it (pagemig_policy_home); -1 unknown. */
-static int home_node(const struct pagemigd *d, const struct managed *m,
+/* Where a process runs, as the policy engine sees it (pagemig_policy_home); -1 unknown. Sets
+ * m->home_clear. */
+static int home_node(const struct pagemigd *d, struct managed *m,
 		     const struct pagemig_oncpu_score *oncpu, size_t n_oncpu)
 {
-	double share;
+	double min_share = d->cfg.rules[m->rule].min_share, share = 0;
+	int home = pagemig_policy_home(oncpu, n_oncpu, min_share,
+				       PAGEMIG_POLICY_RECENT_NS(d->cfg.interval_ms), &share);
 
-	return pagemig_policy_home(oncpu, n_oncpu, d->cfg.rules[m->rule].min_share,
-				   PAGEMIG_POLICY_RECENT_NS(d->cfg.interval_ms), &share);
+	m->home_clear = home >= 0 && share >= (min_share > 0 ? min_share
+							     : PAGEMIG_POLICY_DEF_MIN_SHARE);
+	return home;
 }
 
 /* Whether some of these entries were sampled as an access for the first time this interval. */
@@ -384,7 +388,7 @@ static bool needs_plan(const struct pagemigd *d, const struct managed *m,
 	if (m->held && (m->home_node == m->held_home || m->home_node == m->pending_to) &&
 	    !has_newly_hot(pages, n))
 		return false; /* held: see above */
-	if (m->settled_home < 0 || m->home_node != m->settled_home || m->deferred)
+	if (!pagemigd_settled(m) || m->deferred)
 		return true;
 	for (size_t i = 0; i < n; i++)
 		if (pages[i].weight)
@@ -504,8 +508,20 @@ static bool executor_keeps_plan(const struct pagemigd *d)
  * Their write faults are re-armed less often. A process with such waiting pages is re-armed at
  * once: its next interval then decides them, not the one after its next period.
  */
+/* For the log: where a process runs (pagemigd_place()). */
+static const char *place_str(int place, char *buf, size_t size)
+{
+	if (place >= 0)
+		snprintf(buf, size, "on node %d", place);
+	else
+		snprintf(buf, size, "spread over nodes");
+	return buf;
+}
+
 static void settle_processes(struct pagemigd *d)
 {
+	char was[32], now[32];
+
 	for (size_t i = 0; i < d->n_procs; i++) {
 		d->procs[i].planned = false;
 		d->procs[i].unconfirmed = 0;
@@ -526,17 +542,18 @@ static void settle_processes(struct pagemigd *d)
 		struct managed *m = &d->procs[i];
 		/* moves still pending (a plan that left it out, or kept from the last) are
 		 * work to do as much as a plan's */
+		int place = pagemigd_place(m), settled_on = m->settled_home;
 		bool quiet = !m->planned && !m->pending && !m->unconfirmed &&
-			     m->local_share >= 0 && m->home_node >= 0;
-		/* it had settled and now runs elsewhere: a new phase, whose pages only fresh
-		 * samples can show; re-armed now rather than at the next drain, which saves an
-		 * interval before they can follow */
-		int settled_on = m->settled_home;
-		bool moved_on = settled_on >= 0 && m->home_node >= 0 && m->home_node != settled_on;
+			     m->local_share >= 0 && place != -1;
+		/* it had settled and now runs elsewhere (another clear home, or spread over
+		 * nodes, or gathered on one): a new phase, whose pages only fresh samples can
+		 * show; re-armed now rather than at the next drain, which saves an interval
+		 * before they can follow */
+		bool moved_on = settled_on != PAGEMIGD_NOT_SETTLED && place != -1 &&
+				place != settled_on;
 
-		pagemig_sampler_settle(d->sampler, m->pid,
-				       quiet && m->settled_home == m->home_node);
-		m->settled_home = quiet ? m->home_node : -2;
+		pagemig_sampler_settle(d->sampler, m->pid, quiet && settled_on == place);
+		m->settled_home = quiet ? place : PAGEMIGD_NOT_SETTLED;
 		if (m->unconfirmed && !d->paused &&
 		    pagemig_sampler_rearm_early(d->sampler, m->pid) > 0)
 			log_debug("pid %d re-armed early: %" PRIu64
@@ -544,8 +561,9 @@ static void settle_processes(struct pagemigd *d)
 				  (int)m->pid, m->unconfirmed);
 		else if (moved_on && !d->paused &&
 			 pagemig_sampler_rearm_early(d->sampler, m->pid) > 0)
-			log_debug("pid %d re-armed early: it settled on node %d and runs on node %d "
-				  "now", (int)m->pid, settled_on, m->home_node);
+			log_debug("pid %d re-armed early: it settled %s and runs %s now",
+				  (int)m->pid, place_str(settled_on, was, sizeof(was)),
+				  place_str(place, now, sizeof(now)));
 	}
 }
 

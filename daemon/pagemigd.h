@@ -32,7 +32,9 @@ struct managed {
 	uint64_t pages_on[PAGEMIG_TOPO_MAX_NODES]; /* sampled pages resident per node */
 	double local_share;	 /* access score on the node holding the page / all score */
 	int home_node;		 /* where it ran most (-1 unknown) */
-	int settled_home;	 /* home_node when the last plan had nothing for it, else -2 */
+	bool home_clear;	 /* home_node has min_share of its on-CPU time */
+	int settled_home;	 /* pagemigd_place() when the last plan had nothing for it, else
+				    PAGEMIGD_NOT_SETTLED */
 	bool planned;		 /* the latest plan has moves for it */
 	uint64_t deferred;	 /* candidates its latest plan deferred (cooldown, rate, watermark) */
 	uint64_t unconfirmed;	 /* hot far pages its latest plan waits to sample again (tiering) */
@@ -44,6 +46,26 @@ struct managed {
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };
+
+#define PAGEMIGD_NOT_SETTLED (-2)
+#define PAGEMIGD_PLACE_SPREAD (-3)
+
+/*
+ * Where a process runs, as far as settling goes: its home node when that is clear (min_share of
+ * its on-CPU time), PAGEMIGD_PLACE_SPREAD when its threads share several nodes with none clear,
+ * -1 without on-CPU time. A spread process whose busiest node changes from one interval to the
+ * next has not moved: threads on two nodes take turns at being the busiest under load.
+ */
+static inline int pagemigd_place(const struct managed *m)
+{
+	return m->home_node < 0 ? -1 : m->home_clear ? m->home_node : PAGEMIGD_PLACE_SPREAD;
+}
+
+/* Whether m has settled: the last plan had nothing for it and it runs where it ran then. */
+static inline bool pagemigd_settled(const struct managed *m)
+{
+	return m->settled_home != PAGEMIGD_NOT_SETTLED && m->settled_home == pagemigd_place(m);
+}
 
 struct pagemigd {
 	/* configuration */
