@@ -1330,7 +1330,8 @@ static void drain_access(struct pagemig_sampler *s, double factor)
 			s->frozen[nfrozen++] = s->managed[i].tgid;
 	r = pagemig_decay_pages(prev, s->snapshot.n_pages, s->table.v, s->table.n, factor,
 				s->frozen, nfrozen, s->cfg.min_score, s->cfg.max_snapshot, next);
-	count_growth(s, s->table.v, s->table.n, next, r.n);
+	if (s->softdirty_ok) /* growth only matters to re-arming */
+		count_growth(s, s->table.v, s->table.n, next, r.n);
 	pagemig_access_table_reset(&s->table);
 	s->stats.snapshot_dropped += r.dropped;
 	s->snapshot.pages = next;
