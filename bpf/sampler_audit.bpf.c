@@ -16,6 +16,15 @@
  * pages are counted by reason in a per-CPU array, so the daemon knows what other movers (NUMA
  * balancing, compaction, demotion, DAMON) are doing without a ring-buffer record per page.
  *
+ * Steps (two per page moved) are staged per CPU and written PAGEMIG_AUDIT_BATCH to a record
+ * (struct pagemig_mig_steps); START and END are written on their own, after whatever the CPU
+ * has staged, and so is everything staged when another thread gets the CPU (sched_switch:
+ * sampler_sched's program, or on_switch here when that one is not loaded). So the ring holds
+ * every thread's events in the order they happened, as it did with one record per event, at a
+ * fraction of the reservations. Nothing is left staged for long: a thread that moves pages
+ * either ends its call (END) or leaves the CPU. The ring, the counters and the staging area
+ * are shared with sampler_sched (sampler_audit_stage.bpf.h).
+ *
  * All raw_tp: the arguments are scalars, so BPF_PROG_TEST_RUN can drive every program here.
  */
 #include "vmlinux.h"
@@ -24,6 +33,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "sampler_records.h"
+#include "sampler_audit_stage.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -39,23 +49,11 @@ struct {
 } movers SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, PAGEMIG_SAMPLER_DEF_RINGBUF);
-} events SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PAGEMIG_MR__COUNT);
 	__type(key, __u32);
 	__type(value, struct pagemig_mig_counts);
 } by_reason SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pagemig_audit_stats);
-} audit_stats SEC(".maps");
 
 /*
  * CO-RE flavours for what this build's vmlinux.h may lack. The kernel's names are matched without
@@ -127,24 +125,27 @@ static __always_inline __u8 mode_of(__u64 m)
 	return PAGEMIG_MM_OTHER;
 }
 
-static __always_inline struct pagemig_audit_stats *stats(void)
+static __always_inline bool audited(__u32 tgid)
 {
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&audit_stats, &zero);
+	return audit_all || bpf_map_lookup_elem(&movers, &tgid);
 }
 
-/* A ring-buffer record for the current task if it is audited, or NULL. */
+/* A ring-buffer record for the current task if it is audited, or NULL; written after the steps
+ * staged on this CPU. */
 static __always_inline struct pagemig_mig_event *begin(__u8 type)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
+	struct pagemig_mig_steps *sp;
 	struct pagemig_audit_stats *st;
 	struct pagemig_mig_event *e;
 
-	if (!audit_all && !bpf_map_lookup_elem(&movers, &tgid))
+	if (!audited(tgid))
 		return NULL;
-	st = stats();
+	sp = audit_stage();
+	if (sp)
+		audit_flush(sp);
+	st = audit_counters();
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		if (st)
@@ -224,16 +225,35 @@ int on_migrate_end(__u64 *ctx)
 	return 0;
 }
 
+/* Stage a step of the current task if it is audited. Steps already staged are this thread's
+ * (it was found audited when they began); no lookup in movers for them. */
 static __always_inline void pte_event(__u8 type, __u64 addr, __u64 entry, __s8 order)
 {
-	struct pagemig_mig_event *e = begin(type);
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pagemig_mig_steps *sp = audit_stage();
+	struct pagemig_mig_step *step;
+	__u32 n;
 
-	if (!e)
+	if (!sp)
 		return;
-	e->pte.addr = addr;
-	e->pte.entry = entry;
-	e->order = order;
-	bpf_ringbuf_submit(e, 0);
+	if (!sp->n || sp->tid != (__u32)id) {
+		if (!audited(id >> 32))
+			return;
+		audit_flush(sp); /* another thread's: not expected, sched_switch wrote them */
+		sp->tid = (__u32)id;
+		sp->tgid = id >> 32;
+		sp->type = PAGEMIG_MIG_STEPS;
+		sp->cpu = bpf_get_smp_processor_id();
+	}
+	n = sp->n & (PAGEMIG_AUDIT_BATCH - 1); /* < PAGEMIG_AUDIT_BATCH: a full batch is written */
+	step = &sp->s[n];
+	step->addr = addr;
+	step->entry = entry;
+	step->type = type;
+	step->order = order;
+	sp->n = n + 1;
+	if (n + 1 == PAGEMIG_AUDIT_BATCH)
+		audit_flush(sp);
 }
 
 SEC("raw_tp/set_migration_pte")
@@ -262,5 +282,18 @@ SEC("raw_tp/remove_migration_pmd")
 int BPF_PROG(on_remove_pmd, unsigned long addr, unsigned long pmd)
 {
 	pte_event(PAGEMIG_MIG_REMOVE_PMD, addr, pmd, -1);
+	return 0;
+}
+
+/* Another thread gets this CPU: what the last one staged goes to the ring before it can run
+ * (and write anything) elsewhere. Attached only when sampler_sched, whose sched_switch program
+ * does the same, is not loaded. */
+SEC("raw_tp/sched_switch")
+int on_switch(void *ctx)
+{
+	struct pagemig_mig_steps *sp = audit_stage();
+
+	if (sp && sp->n)
+		audit_flush(sp);
 	return 0;
 }

@@ -196,6 +196,7 @@ enum pagemig_mig_event_type {
 	PAGEMIG_MIG_REMOVE_PTE, /* migrate:remove_migration_pte: step 16 (or rollback) */
 	PAGEMIG_MIG_SET_PMD,	/* thp:set_migration_pmd: step 4 for a PMD-mapped THP */
 	PAGEMIG_MIG_REMOVE_PMD, /* thp:remove_migration_pmd: step 16 for a PMD-mapped THP */
+	PAGEMIG_MIG_STEPS,	/* a record of staged SET/REMOVE steps (struct pagemig_mig_steps) */
 };
 
 /* One ring-buffer record. The task fields are the migrating task (current), not the owner of
@@ -225,6 +226,43 @@ struct pagemig_mig_event {
 	};
 };
 
+/*
+ * Steps are staged per CPU and written to the ring PAGEMIG_AUDIT_BATCH at a time, or fewer when
+ * the thread running on that CPU changes (sched_switch) or writes a START or END record: a
+ * record of its own per step cost every page moved two ring-buffer reservations, ~10-25% of
+ * the move itself under emulation (bench/README.md, "Beside pagemigd").
+ */
+#define PAGEMIG_AUDIT_BATCH 16
+
+/* One SET or REMOVE step in a PAGEMIG_MIG_STEPS record: what struct pagemig_mig_event's pte
+ * part, type and order say of a step written on its own. */
+struct pagemig_mig_step {
+	__u64 addr;
+	__u64 entry;
+	__u8 type; /* PAGEMIG_MIG_SET_PTE ... PAGEMIG_MIG_REMOVE_PMD */
+	__s8 order;
+	__u8 pad[6];
+};
+
+/*
+ * A ring-buffer record of 1 to PAGEMIG_AUDIT_BATCH steps of one thread, in the order they
+ * happened. Its head has struct pagemig_mig_event's layout up to cpu, with type
+ * PAGEMIG_MIG_STEPS; the record's length is offsetof(struct pagemig_mig_steps, s) + n steps.
+ * Also the per-CPU staging area of sampler_audit. Every step of a thread is in the ring before
+ * anything the thread does later on another CPU: a thread leaves a CPU through sched_switch,
+ * which writes what it staged there.
+ */
+struct pagemig_mig_steps {
+	__u64 ts;   /* bpf_ktime_get_ns() when the record was written */
+	__u32 tid;  /* the thread whose steps these are */
+	__u32 tgid;
+	__u8 type;  /* PAGEMIG_MIG_STEPS */
+	__u8 n;	    /* steps in s[] */
+	__u8 pad[2];
+	__u32 cpu;
+	struct pagemig_mig_step s[PAGEMIG_AUDIT_BATCH];
+};
+
 /* Pages by reason, from migrate:mm_migrate_pages (every mover, audited or not). Per-CPU array
  * indexed by enum pagemig_mig_reason; cumulative. */
 struct pagemig_mig_counts {
@@ -238,8 +276,8 @@ struct pagemig_mig_counts {
 
 /* Per-CPU counters of sampler_audit. */
 struct pagemig_audit_stats {
-	__u64 events;  /* records written to the ring buffer */
-	__u64 dropped; /* records lost: the ring buffer was full */
+	__u64 events;  /* events written to the ring buffer (a step record counts its steps) */
+	__u64 dropped; /* events lost: the ring buffer was full */
 };
 
 #endif /* PAGEMIG_BPF_SAMPLER_RECORDS_H */

@@ -15,6 +15,9 @@
  *
  * A slice is credited when it ends: a lone CPU-bound task that is never switched out shows up
  * when it next sleeps or is preempted (kernel threads preempt everything now and then).
+ *
+ * The same program writes the migration steps the leaving thread staged on this CPU to the
+ * audit's ring (sampler_audit_stage.bpf.h): one program on the scheduler's hot path, not two.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -22,6 +25,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "sampler_common.bpf.h"
+#include "sampler_audit_stage.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -86,11 +90,14 @@ static __always_inline void credit(struct pagemig_sched_stats *st, __u32 tgid, _
 SEC("raw_tp/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
+	struct pagemig_mig_steps *sp = audit_stage();
 	struct pagemig_sched_stats *st;
 	__u32 zero = 0, tgid, tid;
 	struct slice *cur;
 	__u64 sum, start;
 
+	if (sp && sp->n)
+		audit_flush(sp);
 	st = bpf_map_lookup_elem(&sched_stats, &zero);
 	cur = bpf_map_lookup_elem(&current_slice, &zero);
 	if (!st || !cur)

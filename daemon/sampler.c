@@ -39,10 +39,22 @@
 #define DRAIN_BATCH   4096u /* entries per lookup_and_delete_batch call */
 
 /* The audit's tracepoints: the programs that attach to them, in sampler_audit.bpf.c order. */
-enum audit_prog { AP_START, AP_END, AP_SET_PTE, AP_REMOVE_PTE, AP_SET_PMD, AP_REMOVE_PMD, AP__N };
+/* The audit's programs. AP_SWITCH writes the steps a thread staged when it leaves the CPU, in
+ * case sampler_sched (whose sched_switch program does it too) is not loaded. The PMD pair is
+ * optional (THP migration). */
+enum audit_prog {
+	AP_START,
+	AP_END,
+	AP_SET_PTE,
+	AP_REMOVE_PTE,
+	AP_SWITCH,
+	AP_SET_PMD,
+	AP_REMOVE_PMD,
+	AP__N
+};
 static const char *const audit_tp[AP__N] = {
-	"mm_migrate_pages_start", "mm_migrate_pages",  "set_migration_pte",
-	"remove_migration_pte",	  "set_migration_pmd", "remove_migration_pmd",
+	"mm_migrate_pages_start", "mm_migrate_pages",  "set_migration_pte",    "remove_migration_pte",
+	"sched_switch",		  "set_migration_pmd", "remove_migration_pmd",
 };
 
 /*
@@ -90,6 +102,9 @@ struct pagemig_sampler {
 
 	int managed_fd;	 /* shared: bitmap of managed tgids */
 	int cpu_node_fd; /* shared: cpu -> node */
+	/* shared by sampler_audit and sampler_sched (sampler_audit_stage.bpf.h): the audit's ring,
+	 * its counters, and the steps staged per CPU that sched_switch writes to the ring */
+	int audit_events_fd, audit_stats_fd, audit_staged_fd;
 
 	struct sampler_access_bpf *access;
 	struct bpf_link *fault_link;
@@ -345,7 +360,22 @@ static int create_shared_maps(struct pagemig_sampler *s)
 		if (err)
 			return err;
 	}
-	return 0;
+	/* The audit's: its ring as configured when the audit is wanted, else the smallest (the
+	 * on-CPU program refers to it all the same, and finds nothing staged). */
+	s->audit_events_fd = bpf_map_create(
+		BPF_MAP_TYPE_RINGBUF, "pm_audit_events", 0, 0,
+		wanted(s, PAGEMIG_SOURCE_AUDIT) ? s->cfg.ringbuf_bytes : ring_size(1), NULL);
+	if (s->audit_events_fd < 0)
+		return s->audit_events_fd;
+	s->audit_stats_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pm_audit_stats",
+					   sizeof(__u32), sizeof(struct pagemig_audit_stats), 1,
+					   NULL);
+	if (s->audit_stats_fd < 0)
+		return s->audit_stats_fd;
+	s->audit_staged_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pm_audit_staged",
+					    sizeof(__u32), sizeof(struct pagemig_mig_steps), 1,
+					    NULL);
+	return s->audit_staged_fd < 0 ? s->audit_staged_fd : 0;
 }
 
 static int reuse_shared(struct pagemig_sampler *s, struct bpf_map *managed,
@@ -354,6 +384,16 @@ static int reuse_shared(struct pagemig_sampler *s, struct bpf_map *managed,
 	int err = bpf_map__reuse_fd(managed, s->managed_fd);
 
 	return err ? err : bpf_map__reuse_fd(cpu_node, s->cpu_node_fd);
+}
+
+static int reuse_audit_shared(struct pagemig_sampler *s, struct bpf_map *events,
+			      struct bpf_map *stats, struct bpf_map *staged)
+{
+	int err = bpf_map__reuse_fd(events, s->audit_events_fd);
+
+	if (!err)
+		err = bpf_map__reuse_fd(stats, s->audit_stats_fd);
+	return err ? err : bpf_map__reuse_fd(staged, s->audit_staged_fd);
 }
 
 /* ---- access sources: fault and pmu -------------------------------------------------------- */
@@ -575,6 +615,9 @@ static void load_sched(struct pagemig_sampler *s)
 	if (!err)
 		err = reuse_shared(s, s->sched->maps.managed, s->sched->maps.cpu_node);
 	if (!err)
+		err = reuse_audit_shared(s, s->sched->maps.events, s->sched->maps.audit_stats,
+					 s->sched->maps.staged);
+	if (!err)
 		err = sampler_sched_bpf__load(s->sched);
 	if (err)
 		goto err_destroy_skel;
@@ -597,10 +640,40 @@ err_report:
 
 /* ---- audit ------------------------------------------------------------------------------- */
 
+/* The steps of a PAGEMIG_MIG_STEPS record, each fed as the record of its own it stands for. */
+static void feed_steps(struct pagemig_sampler *s, const struct pagemig_mig_steps *r, size_t len)
+{
+	size_t n = r->n;
+
+	if (n > PAGEMIG_AUDIT_BATCH ||
+	    len < offsetof(struct pagemig_mig_steps, s) + n * sizeof(r->s[0]))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct pagemig_mig_event e = {
+			.ts = r->ts,
+			.tid = r->tid,
+			.tgid = r->tgid,
+			.type = r->s[i].type,
+			.order = r->s[i].order,
+			.cpu = r->cpu,
+			.pte = {.addr = r->s[i].addr, .entry = r->s[i].entry},
+		};
+
+		s->stats.audit_events++;
+		if (s->auditor)
+			pagemig_audit_feed(s->auditor, &e);
+	}
+}
+
 static int on_audit_record(void *ctx, void *data, size_t len)
 {
 	struct pagemig_sampler *s = ctx;
+	const struct pagemig_mig_event *e = data;
 
+	if (len >= offsetof(struct pagemig_mig_steps, s) && e->type == PAGEMIG_MIG_STEPS) {
+		feed_steps(s, data, len);
+		return 0;
+	}
 	if (len < sizeof(struct pagemig_mig_event))
 		return 0;
 	s->stats.audit_events++;
@@ -629,10 +702,23 @@ static struct bpf_program *audit_prog(struct sampler_audit_bpf *skel, enum audit
 		return skel->progs.on_set_pmd;
 	case AP_REMOVE_PMD:
 		return skel->progs.on_remove_pmd;
+	case AP_SWITCH:
+		return skel->progs.on_switch;
 	case AP__N:
 		break;
 	}
 	return NULL;
+}
+
+/* Whether audit program p is loaded and attached. */
+static bool audit_prog_used(const struct pagemig_sampler *s, enum audit_prog p, const bool *have,
+			    bool want_thp)
+{
+	if (!have[p])
+		return false;
+	if (p == AP_SWITCH)
+		return !s->sched; /* sampler_sched's program writes the staged steps */
+	return p < AP_SET_PMD || want_thp;
 }
 
 static void load_audit(struct pagemig_sampler *s)
@@ -653,9 +739,9 @@ static void load_audit(struct pagemig_sampler *s)
 			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
 				 " %s", audit_tp[p]);
 	}
-	if (!have[AP_END] && !have[AP_SET_PTE]) {
+	if ((!have[AP_END] && !have[AP_SET_PTE]) || !have[AP_SWITCH]) {
 		set_status(s, PAGEMIG_SOURCE_AUDIT, PAGEMIG_SOURCE_UNAVAILABLE, -ENOENT,
-			   "not available: no migrate:* tracepoints (missing:%s)", missing);
+			   "not available: tracepoints missing:%s", missing);
 		want_thp = false;
 		goto thp_status;
 	}
@@ -672,19 +758,20 @@ static void load_audit(struct pagemig_sampler *s)
 		goto err_report;
 	}
 	s->audit->rodata->audit_all = s->cfg.audit_all;
-	err = bpf_map__set_max_entries(s->audit->maps.events, s->cfg.ringbuf_bytes);
+	err = bpf_map__set_max_entries(s->audit->maps.movers, s->cfg.max_movers);
 	if (!err)
-		err = bpf_map__set_max_entries(s->audit->maps.movers, s->cfg.max_movers);
+		err = reuse_audit_shared(s, s->audit->maps.events, s->audit->maps.audit_stats,
+					 s->audit->maps.staged);
 	if (err)
 		goto err_destroy_skel;
 	for (int p = 0; p < AP__N; p++)
-		bpf_program__set_autoload(audit_prog(s->audit, p),
-					  have[p] && (p < AP_SET_PMD || want_thp));
+		bpf_program__set_autoload(audit_prog(s->audit, p), audit_prog_used(s, p, have,
+										   want_thp));
 	err = sampler_audit_bpf__load(s->audit);
 	if (err)
 		goto err_destroy_skel;
 	for (int p = 0; p < AP__N; p++) {
-		if (!have[p] || (p >= AP_SET_PMD && !want_thp))
+		if (!audit_prog_used(s, p, have, want_thp))
 			continue;
 		s->audit_links[p] = bpf_program__attach(audit_prog(s->audit, p));
 		if (!s->audit_links[p]) {
@@ -826,7 +913,7 @@ static void update_alloc_weight(struct pagemig_sampler *s)
 
 static int alloc_buffers(struct pagemig_sampler *s)
 {
-	/* Room for the largest per-CPU value the programs keep (the fault staging area). */
+	/* Room for the largest per-CPU value user space reads (the fault staging area). */
 	size_t pc =
 		(size_t)s->ncpus *
 		MAX(MAX(MAX(sizeof(struct pagemig_access_stats),
@@ -870,6 +957,7 @@ int pagemig_sampler_new(const struct pagemig_sampler_config *config, struct page
 	if (!s)
 		return -ENOMEM;
 	s->managed_fd = s->cpu_node_fd = -1;
+	s->audit_events_fd = s->audit_stats_fd = s->audit_staged_fd = -1;
 	err = resolve_config(config, &s->cfg);
 	if (err)
 		goto err_free;
@@ -965,6 +1053,12 @@ void pagemig_sampler_free(struct pagemig_sampler *s)
 	sampler_access_bpf__destroy(s->access);
 	if (s->cpu_node_fd >= 0)
 		close(s->cpu_node_fd);
+	if (s->audit_events_fd >= 0)
+		close(s->audit_events_fd);
+	if (s->audit_stats_fd >= 0)
+		close(s->audit_stats_fd);
+	if (s->audit_staged_fd >= 0)
+		close(s->audit_staged_fd);
 	if (s->managed_fd >= 0)
 		close(s->managed_fd);
 	btf__free(s->btf);
@@ -1528,7 +1622,10 @@ static uint64_t map_bytes(const struct bpf_map *map, unsigned int ncpus)
 	return charged > est ? charged : est;
 }
 
-static void obj_memory(struct bpf_object *obj, unsigned int ncpus, struct pagemig_sampler_memory *m)
+/* The maps of one object, by part; with_audit_shared: the audit's maps shared with sampler_sched
+ * too (each counted with one object only). */
+static void obj_memory(struct bpf_object *obj, unsigned int ncpus, bool with_audit_shared,
+		       struct pagemig_sampler_memory *m)
 {
 	struct bpf_map *map;
 
@@ -1536,8 +1633,13 @@ static void obj_memory(struct bpf_object *obj, unsigned int ncpus, struct pagemi
 		const char *name = bpf_map__name(map);
 		uint64_t v;
 
-		/* The shared maps appear in every object (renamed "pm_*" by reuse_fd): counted
-		 * once, below. */
+		if (!strncmp(name, "pm_audit_", 9)) {
+			if (with_audit_shared)
+				m->kernel_audit += map_bytes(map, ncpus);
+			continue;
+		}
+		/* The other shared maps appear in every object (renamed "pm_*" by reuse_fd):
+		 * counted once, below. */
 		if (!strncmp(name, "pm_", 3))
 			continue;
 		v = map_bytes(map, ncpus);
@@ -1546,7 +1648,7 @@ static void obj_memory(struct bpf_object *obj, unsigned int ncpus, struct pagemi
 		else if (!strcmp(name, "oncpu") || !strcmp(name, "current_slice"))
 			m->kernel_oncpu += v;
 		else if (!strcmp(name, "events") || !strcmp(name, "movers") ||
-			 !strcmp(name, "by_reason"))
+			 !strcmp(name, "by_reason") || !strcmp(name, "staged"))
 			m->kernel_audit += v;
 		else
 			m->kernel_other += v;
@@ -1559,11 +1661,11 @@ int pagemig_sampler_memory(const struct pagemig_sampler *s, struct pagemig_sampl
 
 	memset(m, 0, sizeof(*m));
 	if (s->access)
-		obj_memory(s->access->obj, ncpus, m);
+		obj_memory(s->access->obj, ncpus, false, m);
 	if (s->sched)
-		obj_memory(s->sched->obj, ncpus, m);
+		obj_memory(s->sched->obj, ncpus, !s->audit, m);
 	if (s->audit)
-		obj_memory(s->audit->obj, ncpus, m);
+		obj_memory(s->audit->obj, ncpus, true, m);
 	if (s->managed_fd >= 0) {
 		uint64_t est = PAGEMIG_SAMPLER_TGID_WORDS * sizeof(__u64);
 		uint64_t charged = map_memlock(s->managed_fd);
@@ -1613,7 +1715,8 @@ void pagemig_sampler_estimate(const struct pagemig_sampler_config *config, unsig
 			  (uint64_t)ncpus * 16;
 	m->kernel_audit = c.ringbuf_bytes + 2 * page +
 			  htab_bytes(c.max_movers, sizeof(__u32), sizeof(__u8), false, ncpus) +
-			  (uint64_t)ncpus * PAGEMIG_MR__COUNT * sizeof(struct pagemig_mig_counts);
+			  (uint64_t)ncpus * PAGEMIG_MR__COUNT * sizeof(struct pagemig_mig_counts) +
+			  (uint64_t)ncpus * ((sizeof(struct pagemig_mig_steps) + 7) & ~7ull);
 	/* Filter, cpu_node, the per-CPU counters and the audit's .rodata (a page-rounded
 	 * mmapable array). */
 	m->kernel_other =

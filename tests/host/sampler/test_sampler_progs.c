@@ -13,9 +13,13 @@
  *              nothing; a flush of a busy staging area touches nothing and says so.
  *   audit      every enumerator of the running kernel's enum migrate_reason and migrate_mode
  *              (read from its BTF) maps to the sampler's fixed numbering; mm_migrate_pages is
- *              read with the argument count of this kernel's TP_PROTO; per-page step records
- *              carry address, entry and order; movers that are not audited produce no records
- *              but are still counted by reason.
+ *              read with the argument count of this kernel's TP_PROTO; per-page steps carry
+ *              address, entry and order, staged per CPU: nothing reaches the ring until a
+ *              batch is full, the thread writes START or END, or on_switch (sched_switch)
+ *              runs on that CPU, and then one record holds them in order; movers that are not
+ *              audited produce no records but are still counted by reason.
+ *   audit_sched  with sampler_sched sharing the audit's maps (as the loader sets them up),
+ *              sampler_sched's sched_switch program writes the steps staged on its CPU.
  *
  * Needs root (BPF); exits 77 when BPF is not permitted or the kernel has no BTF.
  */
@@ -36,6 +40,7 @@
 #include "sampler_records.h"
 #include "sampler_access.skel.h"
 #include "sampler_audit.skel.h"
+#include "sampler_sched.skel.h"
 
 #define MAX_RECORDS 64
 
@@ -47,10 +52,15 @@ static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-/* Records collected from a ring buffer (an access record holds up to a batch of samples). */
+/* Records collected from a ring buffer (an access record holds up to a batch of samples, an
+ * audit step record up to a batch of steps). */
+#define MAX_RECORD_BYTES 512
+_Static_assert(PAGEMIG_ACCESS_BATCH * sizeof(struct pagemig_access_record) <= MAX_RECORD_BYTES &&
+		       sizeof(struct pagemig_mig_steps) <= MAX_RECORD_BYTES,
+	       "a record does not fit the sink");
 struct sink {
 	size_t n;
-	unsigned char rec[MAX_RECORDS][PAGEMIG_ACCESS_BATCH * sizeof(struct pagemig_access_record)];
+	unsigned char rec[MAX_RECORDS][MAX_RECORD_BYTES];
 	size_t len[MAX_RECORDS];
 };
 
@@ -502,6 +512,26 @@ static const struct pagemig_mig_event *rec_ev(struct sink *s, size_t i)
 									 : NULL;
 }
 
+static const struct pagemig_mig_steps *rec_steps(struct sink *s, size_t i)
+{
+	const struct pagemig_mig_steps *r = (const void *)s->rec[i];
+
+	return i < s->n && s->len[i] >= offsetof(struct pagemig_mig_steps, s) &&
+			       r->type == PAGEMIG_MIG_STEPS &&
+			       s->len[i] == offsetof(struct pagemig_mig_steps, s) +
+						    r->n * sizeof(r->s[0])
+		       ? r
+		       : NULL;
+}
+
+/* What sched_switch would do on this CPU: write the steps staged here. */
+static int switch_out(struct sampler_audit_bpf *skel)
+{
+	__u64 args[4] = {0};
+
+	return run(skel->progs.on_switch, args, 4);
+}
+
 static void test_audit(void)
 {
 	struct sampler_audit_bpf *skel = sampler_audit_bpf__open();
@@ -510,6 +540,7 @@ static void test_audit(void)
 	long long numa_r = kernel_enum("migrate_reason", "MR_NUMA_MISPLACED");
 	int nargs = tp_nargs("mm_migrate_pages");
 	const struct pagemig_mig_event *e;
+	const struct pagemig_mig_steps *steps;
 	struct pagemig_mig_counts c;
 	struct pagemig_audit_stats st;
 	struct ring_buffer *rb = NULL;
@@ -534,6 +565,7 @@ static void test_audit(void)
 	if (!rb)
 		goto out;
 	CHECK_EQ(bpf_map__update_elem(skel->maps.movers, &tgid, sizeof(tgid), &one, 1, 0), 0);
+	CHECK_EQ(pin(0), 0); /* steps are staged per CPU: every program here runs on cpu 0 */
 
 	/* Every reason and mode enumerator of this kernel, through on_migrate_start. */
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
@@ -583,7 +615,8 @@ static void test_audit(void)
 	e = rec_ev(&sink, 0);
 	CHECK(e && e->reason == PAGEMIG_MR_OTHER && e->mode == PAGEMIG_MM_OTHER);
 
-	/* Steps 4 and 16 for one page, and the pmd variants. */
+	/* Steps 4 and 16 for one page, and the pmd variants: staged on this CPU (the test runs
+	 * pinned to one), then written as one record when the thread leaves the CPU. */
 	sink.n = 0;
 	args[0] = 0x7f0000001000ull;
 	args[1] = 0xf7ffe7ffded0fe00ull;
@@ -595,16 +628,46 @@ static void test_audit(void)
 	CHECK_EQ(run(skel->progs.on_set_pmd, args, 2), 0);
 	CHECK_EQ(run(skel->progs.on_remove_pmd, args, 2), 0);
 	ring_buffer__consume(rb);
-	CHECK_EQ(sink.n, 4);
-	e = rec_ev(&sink, 0);
-	CHECK(e && e->type == PAGEMIG_MIG_SET_PTE && e->pte.addr == 0x7f0000001000ull &&
-	      e->pte.entry == 0xf7ffe7ffded0fe00ull && e->order == 0);
-	e = rec_ev(&sink, 1);
-	CHECK(e && e->type == PAGEMIG_MIG_REMOVE_PTE && e->pte.entry == 0x800000013ca3b067ull);
+	CHECK_EQ(sink.n, 0);
+	CHECK_EQ(switch_out(skel), 0);
+	CHECK_EQ(switch_out(skel), 0); /* nothing staged any more: no second record */
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 1);
+	steps = rec_steps(&sink, 0);
+	CHECK(steps && steps->n == 4 && steps->tgid == tgid && steps->tid == (__u32)gettid());
+	if (steps && steps->n == 4) {
+		CHECK(steps->s[0].type == PAGEMIG_MIG_SET_PTE &&
+		      steps->s[0].addr == 0x7f0000001000ull &&
+		      steps->s[0].entry == 0xf7ffe7ffded0fe00ull && steps->s[0].order == 0);
+		CHECK(steps->s[1].type == PAGEMIG_MIG_REMOVE_PTE &&
+		      steps->s[1].entry == 0x800000013ca3b067ull);
+		CHECK(steps->s[2].type == PAGEMIG_MIG_SET_PMD && steps->s[2].order == -1);
+		CHECK(steps->s[3].type == PAGEMIG_MIG_REMOVE_PMD &&
+		      steps->s[3].addr == 0x7f0000200000ull);
+	}
+
+	/* A full batch is written at once; a START writes what is staged before itself. */
+	sink.n = 0;
+	for (__u64 i = 0; i <= PAGEMIG_AUDIT_BATCH; i++) {
+		args[0] = 0x7f0000400000ull + i * 4096;
+		CHECK_EQ(run(skel->progs.on_set_pte, args, 3), 0);
+	}
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 1);
+	steps = rec_steps(&sink, 0);
+	CHECK(steps && steps->n == PAGEMIG_AUDIT_BATCH);
+	for (size_t i = 0; steps && i < steps->n && i < PAGEMIG_AUDIT_BATCH; i++)
+		CHECK_EQ(steps->s[i].addr, 0x7f0000400000ull + i * 4096);
+	args[0] = (__u64)sync;
+	args[1] = (__u64)syscall_r;
+	CHECK_EQ(run(skel->progs.on_migrate_start, args, 2), 0);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 3);
+	steps = rec_steps(&sink, 1);
+	CHECK(steps && steps->n == 1 &&
+	      steps->s[0].addr == 0x7f0000400000ull + PAGEMIG_AUDIT_BATCH * 4096);
 	e = rec_ev(&sink, 2);
-	CHECK(e && e->type == PAGEMIG_MIG_SET_PMD && e->order == -1);
-	e = rec_ev(&sink, 3);
-	CHECK(e && e->type == PAGEMIG_MIG_REMOVE_PMD && e->pte.addr == 0x7f0000200000ull);
+	CHECK(e && e->type == PAGEMIG_MIG_START);
 
 	/* The end of a call, with this kernel's argument layout. */
 	memset(args, 0, sizeof(args));
@@ -629,6 +692,7 @@ static void test_audit(void)
 	CHECK_EQ(run(skel->progs.on_migrate_end, args, (size_t)nargs), 0);
 	args[0] = 0x1000;
 	CHECK_EQ(run(skel->progs.on_set_pte, args, 3), 0);
+	CHECK_EQ(switch_out(skel), 0);
 	ring_buffer__consume(rb);
 	CHECK_EQ(sink.n, 0);
 
@@ -647,8 +711,57 @@ static void test_audit(void)
 	CHECK_EQ(st.dropped, 0);
 	CHECK(st.events >= checked + 6);
 out:
+	unpin();
 	ring_buffer__free(rb);
 	sampler_audit_bpf__destroy(skel);
+}
+
+/* sampler_sched's sched_switch program, sharing the audit's ring, counters and staging area,
+ * writes the steps staged on its CPU (the leaving thread's), as the loader arranges it. */
+static void test_audit_sched(void)
+{
+	struct sampler_audit_bpf *audit = sampler_audit_bpf__open();
+	struct sampler_sched_bpf *sched = sampler_sched_bpf__open();
+	const struct pagemig_mig_steps *steps;
+	struct ring_buffer *rb = NULL;
+	struct sink sink = {0};
+	__u32 tgid = (__u32)getpid();
+	__u64 args[4] = {0};
+	__u8 one = 1;
+
+	CHECK(audit && sched);
+	if (!audit || !sched)
+		goto out;
+	CHECK_EQ(sampler_audit_bpf__load(audit), 0);
+	CHECK_EQ(bpf_map__reuse_fd(sched->maps.events, bpf_map__fd(audit->maps.events)), 0);
+	CHECK_EQ(bpf_map__reuse_fd(sched->maps.audit_stats, bpf_map__fd(audit->maps.audit_stats)),
+		 0);
+	CHECK_EQ(bpf_map__reuse_fd(sched->maps.staged, bpf_map__fd(audit->maps.staged)), 0);
+	CHECK_EQ(sampler_sched_bpf__load(sched), 0);
+	rb = ring_buffer__new(bpf_map__fd(audit->maps.events), collect, &sink, NULL);
+	CHECK(rb);
+	if (!rb)
+		goto out;
+	CHECK_EQ(bpf_map__update_elem(audit->maps.movers, &tgid, sizeof(tgid), &one, 1, 0), 0);
+	CHECK_EQ(pin(0), 0);
+	args[0] = 0x7f0000003000ull;
+	args[1] = 0xf7ffe7ffded0fe00ull;
+	CHECK_EQ(run(audit->progs.on_set_pte, args, 3), 0);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 0);
+	/* sched_switch with no tasks (NULL prev and next: nothing to credit) */
+	memset(args, 0, sizeof(args));
+	CHECK_EQ(run(sched->progs.on_switch, args, 4), 0);
+	ring_buffer__consume(rb);
+	CHECK_EQ(sink.n, 1);
+	steps = rec_steps(&sink, 0);
+	CHECK(steps && steps->n == 1 && steps->s[0].addr == 0x7f0000003000ull &&
+	      steps->s[0].type == PAGEMIG_MIG_SET_PTE && steps->tgid == tgid);
+	unpin();
+out:
+	ring_buffer__free(rb);
+	sampler_sched_bpf__destroy(sched);
+	sampler_audit_bpf__destroy(audit);
 }
 
 int main(void)
@@ -657,6 +770,7 @@ int main(void)
 		CHECK_TEST(test_fault),
 		CHECK_TEST(test_staging),
 		CHECK_TEST(test_audit),
+		CHECK_TEST(test_audit_sched),
 	};
 	struct sampler_access_bpf *probe;
 	int err;
