@@ -38,10 +38,9 @@
 #define MIN(a, b)     ((a) < (b) ? (a) : (b))
 #define DRAIN_BATCH   4096u /* entries per lookup_and_delete_batch call */
 
-/* The audit's tracepoints: the programs that attach to them, in sampler_audit.bpf.c order. */
-/* The audit's programs. AP_SWITCH writes the steps a thread staged when it leaves the CPU, in
- * case sampler_sched (whose sched_switch program does it too) is not loaded. The PMD pair is
- * optional (THP migration). */
+/* The audit's programs and their tracepoints. AP_SWITCH writes the steps a thread staged when it
+ * leaves the CPU, in case sampler_sched (whose sched_switch program does it too) is not loaded.
+ * The PMD pair is optional (THP migration). */
 enum audit_prog {
 	AP_START,
 	AP_END,

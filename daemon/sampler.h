@@ -176,8 +176,8 @@ struct pagemig_sampler_stats {
 	uint64_t switches;	   /* context switches seen */
 	uint64_t slices;	   /* on-CPU slices credited */
 	uint64_t oncpu_failed;	   /* slices lost: on-CPU map full */
-	uint64_t audit_events;	   /* audit records received */
-	uint64_t audit_dropped;	   /* audit records lost: ring buffer full */
+	uint64_t audit_events;	   /* audit events received (a step record counts its steps) */
+	uint64_t audit_dropped;	   /* audit events lost: ring buffer full */
 	uint64_t rearms;	   /* soft-dirty clears done (processes x rounds) */
 	uint64_t rearm_failed;	   /* soft-dirty clears that failed (process gone, ...) */
 	uint64_t rearms_early;	 /* of the clears tried, early ones (pagemig_sampler_rearm_early) */

@@ -11,6 +11,10 @@
  *
  * Then a transparent huge page, if the kernel gives one: moved whole, seen through the PMD
  * events (thp:set/remove_migration_pmd) or, if the kernel split it, through PTE events.
+ *
+ * The steps are staged per CPU in BPF; the base pages run with the on-CPU source loaded too (its
+ * sched_switch program writes them, as in pagemigd), the huge page with the audit alone (which
+ * then has a sched_switch program of its own): both ways must lose nothing.
  */
 #define _GNU_SOURCE
 #include "lab_sampler.h"
@@ -82,10 +86,14 @@ static void report_order(struct pagemig_sampler *s)
 	CHECK(t->batches_interleaved + t->batches_batched >= 2);
 }
 
+/* With the on-CPU source, as pagemigd loads them: its sched_switch program writes the steps a
+ * thread staged when it leaves the CPU (test_thp below has the audit alone, which then attaches
+ * a sched_switch program of its own). */
 static void test_base_pages(void)
 {
-	struct pagemig_sampler *s = lab_sampler(PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_AUDIT),
-						PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_AUDIT));
+	unsigned int both =
+		PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_AUDIT) | PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_ONCPU);
+	struct pagemig_sampler *s = lab_sampler(both, both);
 	char *buf = lab_fresh_on(N, 0);
 
 	lab_touch(buf, N, 1);
