@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <numaif.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +33,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
-
 #include "../common.h"
 #include "sampler.h"
+#include "sampler_bench.h"
 
 #define PAGE 4096ul
 
@@ -45,25 +43,6 @@ enum cond { NONE, ATTACHED, AUDITED, NCOND };
 static const char *const cond_name[NCOND] = {"none", "attached", "audited"};
 
 static unsigned long size_mib = 64, per_call = 256, rounds = 5;
-static bool failed;
-
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("bench-audit: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	failed = true;
-}
-
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 /* The buffer and the arrays of one move_pages(2) pass over it. */
 struct buf {
 	char *p;
@@ -90,15 +69,15 @@ static struct pagemig_sampler *load(enum cond c, size_t pages)
 	err = pagemig_sampler_new(&cfg, &s);
 	if (!err && c != NONE &&
 	    pagemig_sampler_sources(s)[PAGEMIG_SOURCE_AUDIT].state != PAGEMIG_SOURCE_ACTIVE) {
-		fail("the audit source did not load: %s",
+		sampler_bench_fail("the audit source did not load: %s",
 		     pagemig_sampler_sources(s)[PAGEMIG_SOURCE_AUDIT].detail);
 		err = -ENODEV;
 	}
 	if (!err && c == AUDITED)
 		err = pagemig_sampler_audit_mover(s, getpid(), true);
 	if (err) {
-		if (!failed)
-			fail("loading the sampler: %s", strerror(-err));
+		if (!sampler_bench_failed())
+			sampler_bench_fail("loading the sampler: %s", strerror(-err));
 		pagemig_sampler_free(s);
 		return NULL;
 	}
@@ -118,7 +97,7 @@ static double pass(struct buf *b, int to, struct pagemig_sampler *s, double *rea
 		uint64_t t0 = bench_now_ns(), t1;
 
 		if (move_pages(0, n, b->addr + i, b->node + i, b->status + i, MPOL_MF_MOVE))
-			fail("move_pages: %s", strerror(errno));
+			sampler_bench_fail("move_pages: %s", strerror(errno));
 		t1 = bench_now_ns();
 		in_calls += t1 - t0;
 		if (s) {
@@ -139,11 +118,11 @@ static void check(struct buf *b, int to, enum cond c, struct pagemig_sampler *s,
 	uint64_t steps;
 
 	if (move_pages(0, b->pages, b->addr, NULL, b->status, 0))
-		fail("query: %s", strerror(errno));
+		sampler_bench_fail("query: %s", strerror(errno));
 	for (size_t i = 0; i < b->pages; i++)
 		off += b->status[i] != to;
 	if (off)
-		fail("%s: %zu of %zu pages not on node %d after the pass", cond_name[c], off,
+		sampler_bench_fail("%s: %zu of %zu pages not on node %d after the pass", cond_name[c], off,
 		     b->pages, to);
 	if (!s)
 		return;
@@ -152,11 +131,11 @@ static void check(struct buf *b, int to, enum cond c, struct pagemig_sampler *s,
 	/* the records of the turn: a START and an END per call, two steps per page */
 	steps = st.audit_events - events_before;
 	if (c == AUDITED && (steps < 2 * b->pages || st.audit_dropped))
-		fail("audited: %" PRIu64 " records for %zu pages (at least %zu expected), %" PRIu64
+		sampler_bench_fail("audited: %" PRIu64 " records for %zu pages (at least %zu expected), %" PRIu64
 		     " dropped",
 		     steps, b->pages, 2 * b->pages, st.audit_dropped);
 	if (c == ATTACHED && steps)
-		fail("attached: %" PRIu64 " records of a mover not audited", steps);
+		sampler_bench_fail("attached: %" PRIu64 " records of a mover not audited", steps);
 }
 
 static void report(double *us[NCOND], double *read_us)
@@ -241,7 +220,7 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv))
 		return BENCH_EXIT_USAGE;
-	libbpf_set_print(quiet);
+	sampler_bench_init("bench-audit");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	nn = bench_memory_nodes(nodes, BENCH_MAX_NODES);
 	if (nn < 2) {
@@ -260,8 +239,8 @@ int main(int argc, char **argv)
 	pass(&b, nodes[0], NULL, &(double){0});
 	pass(&b, nodes[1], NULL, &(double){0});
 	at = 1;
-	for (size_t i = 0; i < rounds && !failed; i++) {
-		for (int k = 0; k < NCOND && !failed; k++) {
+	for (size_t i = 0; i < rounds && !sampler_bench_failed(); i++) {
+		for (int k = 0; k < NCOND && !sampler_bench_failed(); k++) {
 			enum cond c = (enum cond)((i + (size_t)k) % NCOND);
 			struct pagemig_sampler *s = load(c, b.pages);
 			struct pagemig_sampler_stats st = {0};
@@ -280,7 +259,7 @@ int main(int argc, char **argv)
 			pagemig_sampler_free(s);
 		}
 	}
-	if (failed) {
+	if (sampler_bench_failed()) {
 		if (geteuid())
 			return BENCH_EXIT_SKIP;
 		return BENCH_EXIT_FAIL;

@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +38,7 @@
 #include "../common.h"
 #include "bench_floor.skel.h"
 #include "sampler.h"
+#include "sampler_bench.h"
 
 #define PAGE 4096ul
 
@@ -46,25 +46,6 @@ enum cond { NONE, FLOOR, ATTACHED, MANAGED, NCOND };
 static const char *const cond_name[NCOND] = {"none", "floor", "attached", "managed"};
 
 static unsigned long size_mib = 1024, chunk_mib = 64;
-static bool failed;
-
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("bench-sampler: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	failed = true;
-}
-
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 static char *map_chunk(size_t pages)
 {
 	char *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
@@ -164,7 +145,7 @@ static void check_samples(struct setup *st, const char *what, char *p, size_t pa
 			snap->pages[i].page < (uintptr_t)p + pages * PAGE && snap->pages[i].events;
 	pagemig_sampler_stats(st->s, &ss);
 	if (seen != pages || ss.ring_dropped || ss.table_dropped)
-		fail("%s: %zu of %zu pages sampled, %" PRIu64 " dropped (ring full), %" PRIu64
+		sampler_bench_fail("%s: %zu of %zu pages sampled, %" PRIu64 " dropped (ring full), %" PRIu64
 		     " dropped (table full)",
 		     what, seen, pages, ss.ring_dropped, ss.table_dropped);
 }
@@ -308,7 +289,7 @@ int main(int argc, char **argv)
 	if (chunk_mib > size_mib)
 		chunk_mib = size_mib;
 	nchunks = size_mib / chunk_mib;
-	libbpf_set_print(quiet);
+	sampler_bench_init("bench-sampler");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	/* Can we sample faults here at all, and is there soft-dirty? */
@@ -359,7 +340,7 @@ int main(int argc, char **argv)
 
 	err = run(false, nchunks, ns);
 	if (err) {
-		fail("first-touch run: %s", strerror(-err));
+		sampler_bench_fail("first-touch run: %s", strerror(-err));
 		return err == -EPERM ? BENCH_EXIT_SKIP : BENCH_EXIT_FAIL;
 	}
 	report("first touch of fresh pages", nchunks, ns);
@@ -367,7 +348,7 @@ int main(int argc, char **argv)
 	if (softdirty) {
 		err = run(true, nchunks, sd);
 		if (err)
-			fail("re-touch run: %s", strerror(-err));
+			sampler_bench_fail("re-touch run: %s", strerror(-err));
 		else
 			report("re-touch after clearing soft-dirty (write-protect faults)", nchunks,
 			       sd);
@@ -381,5 +362,5 @@ int main(int argc, char **argv)
 		free(ns[c]);
 		free(sd[c]);
 	}
-	return failed ? BENCH_EXIT_FAIL : BENCH_EXIT_OK;
+	return sampler_bench_failed() ? BENCH_EXIT_FAIL : BENCH_EXIT_OK;
 }
