@@ -1715,14 +1715,14 @@ void pagemig_sampler_estimate(const struct pagemig_sampler_config *config, unsig
 	m->kernel_audit = c.ringbuf_bytes + 2 * page +
 			  htab_bytes(c.max_movers, sizeof(__u32), sizeof(__u8), false, ncpus) +
 			  (uint64_t)ncpus * PAGEMIG_MR__COUNT * sizeof(struct pagemig_mig_counts) +
-			  (uint64_t)ncpus * ((sizeof(struct pagemig_mig_steps) + 7) & ~7ull);
+			  (uint64_t)ncpus * ((sizeof(struct pagemig_mig_steps) + 7) & ~7ull) +
+			  (uint64_t)ncpus * sizeof(struct pagemig_audit_stats);
 	/* Filter, cpu_node, the per-CPU counters and the audit's .rodata (a page-rounded
 	 * mmapable array). */
 	m->kernel_other =
 		PAGEMIG_SAMPLER_TGID_WORDS * sizeof(__u64) + (uint64_t)ncpus * 4 + 2 * page +
 		(uint64_t)ncpus *
-			(sizeof(struct pagemig_access_stats) + sizeof(struct pagemig_sched_stats) +
-			 sizeof(struct pagemig_audit_stats));
+			(sizeof(struct pagemig_access_stats) + sizeof(struct pagemig_sched_stats));
 	m->user_drain = pagemig_access_table_footprint(c.max_pages);
 	m->user_snapshot =
 		2 * ((uint64_t)c.max_snapshot + c.max_pages) * sizeof(struct pagemig_page_score) +

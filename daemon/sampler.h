@@ -204,7 +204,7 @@ struct pagemig_sampler_stats {
 struct pagemig_sampler_memory {
 	uint64_t kernel_access; /* the access ring buffer and the per-CPU fault staging areas */
 	uint64_t kernel_oncpu;	/* on-CPU map and per-CPU slots */
-	uint64_t kernel_audit;	/* ring buffer, movers, per-reason counts */
+	uint64_t kernel_audit;	/* ring buffer, movers, per-reason counts, counters, step staging */
 	uint64_t kernel_other;	/* managed-tgid filter, cpu->node, per-CPU counters */
 	uint64_t user_drain;	/* the per-interval aggregation table */
 	uint64_t user_snapshot; /* two snapshot buffers (current and previous) */
