@@ -15,7 +15,7 @@
  *   field_lab converge --workload static|phase|shared|tiering [--movers LIST] [--reps R]
  *                      [--seconds S] [--hot MIB] [--cold MIB] [--phase S] [--daemon-log]
  *                      [--set SECTION.KEY=VALUE]... [--probe pagemap|move_pages]
- *                      [--probe-cpu 0|1]
+ *                      [--probe-cpu 0|1] [--skip K] [--crash-after K]
  *       for R repetitions, for every mover of LIST (order rotated every repetition), start the
  *       mover, start field-workload, and probe once a second for S seconds:
  *         - where every hot and cold page is (its frame's node from /proc/PID/pagemap, or with
@@ -31,7 +31,10 @@
  *       prints its log after each run (FIELD-LOG lines): for looking into a run, not for timing.
  *       --set adds a setting to pagemigd's configuration, or replaces the run's own (for both
  *       pagemigd movers), e.g. --set migrate.call_budget=100ms. --probe-cpu: where the probe
- *       (this program) runs, cpu 0 by default.
+ *       (this program) runs, cpu 0 by default. --skip K leaves out the first K runs of that
+ *       order (run.sh resumes a case in a new guest after a guest crash: the runs the crashed
+ *       guest finished are not run again). --crash-after K crashes the guest (sysrq 'c') once K
+ *       runs have finished in it: how run.sh's resume is tested.
  *
  * Output (console, parsed by run.sh): FIELD-ENV (guest facts), FIELD-TS (one per probe),
  * FIELD-SUM (one per run), FIELD-NOTE (things worth knowing), all key=value.
@@ -1120,18 +1123,50 @@ static int parse_movers(const char *list, enum mover *out, int max)
 	return n;
 }
 
+/* a count option's value (0..1000000); prints why and returns -1 when it is not one */
+static int parse_count(const char *arg, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0 || v > 1000000) {
+		fprintf(stderr, "field_lab: '%s' is not a count (0..1000000)\n", arg);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* --crash-after: crash the kernel the way a guest oops ends (panic, QEMU exits) */
+static void crash_guest(void)
+{
+	int fd;
+
+	printf("FIELD-NOTE crashing the guest on request (--crash-after)\n");
+	fflush(stdout);
+	sync();
+	fd = open("/proc/sysrq-trigger", O_WRONLY);
+	if (fd >= 0 && write(fd, "c", 1) == 1)
+		pause(); /* not reached: the kernel panics */
+	printf("FIELD-NOTE could not crash the guest: %s\n", strerror(errno));
+	exit(1);
+}
+
 static int cmd_converge(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"workload", 1, NULL, 'w'}, {"movers", 1, NULL, 'm'}, {"reps", 1, NULL, 'r'},
 		{"seconds", 1, NULL, 's'},  {"hot", 1, NULL, 'H'},    {"cold", 1, NULL, 'C'},
 		{"phase", 1, NULL, 'p'},    {"daemon-log", 0, NULL, 'D'}, {"set", 1, NULL, 'S'},
-		{"probe", 1, NULL, 'P'},    {"probe-cpu", 1, NULL, 'c'}, {NULL, 0, NULL, 0},
+		{"probe", 1, NULL, 'P'},    {"probe-cpu", 1, NULL, 'c'}, {"skip", 1, NULL, 'k'},
+		{"crash-after", 1, NULL, 'K'}, {NULL, 0, NULL, 0},
 	};
 	struct spec s = {.workload = "static", .seconds = 60, .hot = 256, .cold = 64, .phase = 20};
 	const char *movers = "none,pagemigd,nb1,numad";
 	enum mover ml[M__COUNT * 2];
-	int reps = 5, n, c, failures = 0, probe_cpu = 0;
+	int reps = 5, n, c, failures = 0, probe_cpu = 0, skip = 0, crash_after = -1, order = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -1162,6 +1197,11 @@ static int cmd_converge(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'k':
+		case 'K':
+			if (parse_count(optarg, c == 'k' ? &skip : &crash_after))
+				return 2;
+			break;
 		default: return 2;
 		}
 	}
@@ -1188,10 +1228,16 @@ static int cmd_converge(int argc, char **argv)
 	 * beside the writers instead, whatever moves the pages */
 	printf("FIELD-NOTE the probe runs on cpu %d\n", probe_cpu);
 	pin_self(probe_cpu);
+	if (skip)
+		printf("FIELD-NOTE resumed: the first %d runs were done by an earlier guest\n", skip);
 	for (int r = 1; r <= reps; r++)
 		for (int i = 0; i < n; i++) {
 			enum mover m = ml[(i + r - 1) % n]; /* rotate the order every repetition */
 
+			if (order++ < skip)
+				continue;
+			if (crash_after >= 0 && order - skip > crash_after)
+				crash_guest();
 			if (m == M_NUMAD && access(NUMAD, X_OK)) {
 				printf("FIELD-SUM w=%s m=numad r=%d error=numad-not-in-image\n",
 				       s.workload, r);

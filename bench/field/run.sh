@@ -34,6 +34,9 @@ this order):
   --quick          1 repetition, short runs, small sizes: does everything work? (~15 min)
   --keep           do not rerun a case whose results exist (resume an interrupted run)
   --report-only    only regenerate bench/RESULTS.md and the plots from results/
+  --test-crash-after K
+                   testing this driver: the first guest of every convergence case crashes
+                   itself after K runs (the case must go on in a new guest and finish)
   -h, --help       this text
 
 Lab cases boot the guest once per case (tests/lab/run-lab.sh, MANUAL case field_lab, the run
@@ -43,7 +46,7 @@ progress can also be measured per emulated-CPU second, which the host's other lo
 EOF
 }
 
-build=$root/build-field kernel=6.12 reps=5 quick=0 keep=0 report_only=0 movers_all=''
+build=$root/build-field kernel=6.12 reps=5 quick=0 keep=0 report_only=0 movers_all='' crash_after=''
 cases=static,throughput,tiering,shared,phase,small-lab,overhead,small-host,large
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -55,11 +58,14 @@ while [ $# -gt 0 ]; do
 	--quick) quick=1; shift ;;
 	--keep) keep=1; shift ;;
 	--report-only) report_only=1; shift ;;
+	--test-crash-after) crash_after=${2:?}; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
 [[ $reps =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --reps needs a positive number" >&2; exit 2; }
+[[ -z $crash_after || $crash_after =~ ^[0-9]+$ ]] ||
+	{ echo "run.sh: --test-crash-after needs a count" >&2; exit 2; }
 results=$here/results
 mkdir -p "$results"
 
@@ -110,7 +116,7 @@ provenance() { # CASE [details]; case_reps: the repetitions when the case caps t
 	local f=$results/cases.txt
 	touch "$f"
 	sed -i "/^$1 /d" "$f"
-	echo "$1 $(date -u +%Y-%m-%dT%H:%MZ) $(sed -n 's/^git=/git=/p; s/^build_src=.*(export of \([0-9a-f]*\))/export=\1/p' "$results/env.txt" | tr '\n' ' ')reps=${case_reps:-$reps} ${2:-}" >>"$f"
+	echo "$1 ${prov_time:-$(date -u +%Y-%m-%dT%H:%MZ)} $(sed -n 's/^git=/git=/p; s/^build_src=.*(export of \([0-9a-f]*\))/export=\1/p' "$results/env.txt" | tr '\n' ' ')reps=${case_reps:-$reps} ${2:-}" >>"$f"
 }
 
 # --- the host-side sampler of a lab guest ----------------------------------------------------------
@@ -131,8 +137,9 @@ thread_ticks() { # utime + stime of /proc/$1/task/$2
 	echo $((${12} + ${13}))
 }
 # t vcpu0_ticks vcpu1_ticks console_lines loadavg1, every 0.5 s, while run-lab.sh ($1) runs
+# (console lines counted from $3: a resumed case's console follows the crashed guest's)
 host_sampler() {
-	local rl=$1 console=$2 q='' t0='' t1='' a b n tids
+	local rl=$1 console=$2 offset=${3:-0} q='' t0='' t1='' a b n tids
 	while kill -0 "$rl" 2>/dev/null; do
 		if [ -z "$q" ]; then
 			q=$(find_qemu "$rl")
@@ -151,32 +158,86 @@ host_sampler() {
 			a=$(thread_ticks "$q" "$t0" 2>/dev/null) || break
 			b=$(thread_ticks "$q" "$t1" 2>/dev/null) || break
 			n=$(wc -l <"$console" 2>/dev/null || echo 0)
-			echo "${EPOCHREALTIME:-$(date +%s.%N)} $a $b $n $(cut -d' ' -f1 /proc/loadavg)"
+			echo "${EPOCHREALTIME:-$(date +%s.%N)} $a $b $((n + offset)) $(cut -d' ' -f1 /proc/loadavg)"
 		fi
 		sleep 0.5
 	done
 }
 
-# lab NAME TIMEOUT ARGS: one guest running field_lab with field.args=ARGS (':' separated)
-lab() {
-	local name=$1 timeout=$2 args=$3 console=$results/lab-$1.log rc=0 pid mib=${lab_node_mib:-1024}
-	if [ "$keep" = 1 ] && grep -q 'LAB-DONE' "$console" 2>/dev/null; then
-		log "lab $name: kept (results exist)"
-		return 0
-	fi
-	log "lab $name: booting ($args, nodes of $mib MiB), at most $timeout s; host load $(cut -d' ' -f1-3 /proc/loadavg)"
-	provenance "$name" "nodes=${mib}MiB"
+# a line of field_lab's that ends a run (FIELD-SUM cut short by a crash does not count)
+run_end='FIELD-SUM .* (data=(ok|BAD)|error=[a-z-]+)'$'\r''?$'
+guest_crash='\[ *[0-9]+\.[0-9]+\] (Kernel panic|Oops: )'
+
+# boot NAME TIMEOUT ARGS CONSOLE OFFSET: one guest; its console in CONSOLE, the host sampler's
+# lines appended to lab-NAME.host (console lines counted from OFFSET)
+boot() {
+	local name=$1 timeout=$2 args=$3 console=$4 offset=$5 rc=0 pid mib=${lab_node_mib:-1024}
 	: >"$console"
 	# multi: one host thread per vCPU, as in every earlier run, and host_sampler times them.
 	"$root/tests/lab/run-lab.sh" --build "$build" --kernel "$kernel" --nodes 3 --node-mib "$mib" --tests field_lab \
 		--tcg-threads multi --timeout "$timeout" --log "$console" --append "field.args=$args" \
 		>"$results/lab-$name.runlab" 2>&1 &
 	pid=$!
-	host_sampler "$pid" "$console" >"$results/lab-$name.host" &
+	host_sampler "$pid" "$console" "$offset" >>"$results/lab-$name.host" &
 	wait "$pid" || rc=$?
 	wait || true
 	tail -n 3 "$results/lab-$name.runlab" | sed 's/^/    /' >&2
-	log "lab $name: done (run-lab status $rc); host load $(cut -d' ' -f1-3 /proc/loadavg)"
+	return $rc
+}
+
+# lab NAME TIMEOUT ARGS: one guest running field_lab with field.args=ARGS (':' separated).
+# A convergence case whose guest crashed (the multi-threaded-TCG kernel oops of
+# observations.md) goes on in a new guest from the first run not finished, at most twice: the
+# crashed console is kept as lab-NAME.crashN.log, the merged one ends at the last finished run
+# before the new guest's output.
+lab() {
+	local name=$1 timeout=$2 args=$3 console=$results/lab-$1.log rc attempt=1 done_runs=0
+	local mib=${lab_node_mib:-1024} part extra keep_lines started
+	if [ "$keep" = 1 ] && grep -q 'LAB-DONE' "$console" 2>/dev/null; then
+		log "lab $name: kept (results exist)"
+		return 0
+	fi
+	log "lab $name: booting ($args, nodes of $mib MiB), at most $timeout s; host load $(cut -d' ' -f1-3 /proc/loadavg)"
+	started=$(date -u +%Y-%m-%dT%H:%MZ)
+	prov_time=$started provenance "$name" "nodes=${mib}MiB"
+	rm -f "$results/lab-$name".crash*.log
+	: >"$results/lab-$name.host"
+	: >"$console"
+	while :; do
+		part=$console
+		extra=''
+		if [ "$attempt" -gt 1 ]; then
+			part=$results/lab-$name.part.log
+			extra=":--skip:$done_runs"
+		elif [ -n "$crash_after" ] && [[ $args == converge:* ]]; then
+			extra=":--crash-after:$crash_after"
+		fi
+		rc=0
+		boot "$name" "$timeout" "$args$extra" "$part" "$(wc -l <"$console")" || rc=$?
+		if [ "$part" != "$console" ]; then
+			cat "$part" >>"$console"
+			rm -f "$part"
+		fi
+		log "lab $name: done (run-lab status $rc); host load $(cut -d' ' -f1-3 /proc/loadavg)"
+		[ "$rc" = 0 ] && break
+		[[ $args == converge:* ]] || break
+		grep -aEq "$guest_crash" "$console" || break
+		cp "$console" "$results/lab-$name.crash$attempt.log"
+		if [ "$attempt" -ge 3 ]; then
+			log "lab $name: the guest crashed $attempt times: the case stays incomplete (consoles in lab-$name.crash*.log)"
+			break
+		fi
+		# keep the console up to the last finished run, the host samples up to that line
+		keep_lines=$(grep -anE "$run_end" "$console" | tail -n 1 | cut -d: -f1)
+		keep_lines=${keep_lines:-0}
+		done_runs=$(head -n "$keep_lines" "$console" | grep -acE "$run_end" || true)
+		head -n "$keep_lines" "$console" >"$console.tmp" && mv "$console.tmp" "$console"
+		awk -v n="$keep_lines" '$4 <= n' "$results/lab-$name.host" >"$results/lab-$name.host.tmp" &&
+			mv "$results/lab-$name.host.tmp" "$results/lab-$name.host"
+		attempt=$((attempt + 1))
+		log "lab $name: the guest crashed (console kept in lab-$name.crash$((attempt - 1)).log); a new guest goes on after the $done_runs runs finished"
+		prov_time=$started provenance "$name" "nodes=${mib}MiB guest_restarts=$((attempt - 1))"
+	done
 	return 0
 }
 
