@@ -963,6 +963,8 @@ static const char *decision_outcome(const struct exec_decision *x)
 {
 	if (x->observe)
 		return "observed";
+	if (x->left)
+		return "left_node";
 	if (x->call_error == -ESRCH && !x->moved)
 		return "process_gone";
 	if (x->call_error && !x->moved)

@@ -20,6 +20,7 @@
 
 struct executor {
 	exec_lookup_fn lookup;
+	exec_wanted_fn wanted;
 	void *ctx;
 	struct pagemig_policy_history *history;
 	struct pagemig_opts opts;
@@ -70,6 +71,11 @@ void executor_free(struct executor *e)
 		return;
 	free(e->moves);
 	free(e);
+}
+
+void executor_set_wanted(struct executor *e, exec_wanted_fn wanted)
+{
+	e->wanted = wanted;
 }
 
 void executor_configure(struct executor *e, const struct pagemig_opts *opts, uint64_t rate,
@@ -334,6 +340,34 @@ static bool refusal_lasts(const struct pagemig_class *c)
 	}
 }
 
+/* Moves that take pages to where the process runs, and so lose their point once it has left. */
+static bool follows_process(const struct pagemig_plan_move *m)
+{
+	return m->reason == PAGEMIG_REASON_LOCAL_PAGE || m->reason == PAGEMIG_REASON_HOME_NODE;
+}
+
+/* Drop the whole group at e->pos: its process has left the target node. The next plan, made
+ * from samples of where it runs now, says what to move instead. */
+static void drop_left_group(struct executor *e, const char *comm)
+{
+	const struct pagemig_plan_move key = e->moves[e->pos];
+	struct exec_decision *d = new_decision(e, &key, comm);
+	size_t n = 0;
+
+	while (e->pos + n < e->n && same_group(&e->moves[e->pos + n], &key))
+		n++;
+	e->pos += n;
+	d->planned = (uint32_t)n;
+	d->left = true;
+	e->counters.pages_planned += n;
+	e->counters.left_node += n;
+	log_msg(LOG_INFO,
+		&(struct log_fields){.policy = d->rule, .pid = d->pid, .node = d->to,
+				     .pages = (long)n},
+		"%s: %d (%s) no longer runs on node %d: %zu pending moves there dropped (%s)",
+		d->rule, (int)d->pid, d->comm, d->to, n, pagemig_move_reason_name(d->reason));
+}
+
 /* Run the next pages of one group: at most e->batch of them. */
 static void run_group(struct executor *e, unsigned int slice_ms)
 {
@@ -356,6 +390,11 @@ static void run_group(struct executor *e, unsigned int slice_ms)
 	}
 	/* a group that will not be moved (observe mode, the process is gone) goes at once */
 	pidfd = e->lookup(e->ctx, first->tgid, &comm);
+	if (!e->observe && pidfd >= 0 && e->wanted && follows_process(first) &&
+	    !e->wanted(e->ctx, first->tgid, first->to)) {
+		drop_left_group(e, comm);
+		return;
+	}
 	limit = e->observe || pidfd < 0 ? GROUP_MAX : e->batch * e->threads;
 	if (limit > GROUP_MAX)
 		limit = GROUP_MAX;

@@ -29,6 +29,7 @@ struct exec_decision {
 	enum pagemig_step failed_step;	   /* where most failures backed out */
 	enum pagemig_outcome failed_outcome; /* their outcome */
 	bool observe;			   /* observe mode: planned, not moved */
+	bool left;			   /* dropped: the process no longer runs on node to */
 };
 
 struct exec_counters {
@@ -40,6 +41,7 @@ struct exec_counters {
 	uint64_t calls;
 	uint64_t retries;
 	uint64_t proc_gone; /* groups dropped: the process exited or its pid was reused */
+	uint64_t left_node; /* pages dropped: the process no longer runs on their target node */
 	uint64_t by_outcome[PAGEMIG_OUT__COUNT];
 	uint64_t by_step[PAGEMIG_STEP__COUNT];
 	uint64_t moved_by_reason[PAGEMIG_REASON__COUNT];
@@ -51,11 +53,18 @@ struct exec_counters {
  * name of its rule. */
 typedef int (*exec_lookup_fn)(void *ctx, pid_t tgid, const char **comm);
 
+/* Whether process tgid still runs on node to: asked before each group of its pages that
+ * follow it there (locality moves); a no drops the whole group. */
+typedef bool (*exec_wanted_fn)(void *ctx, pid_t tgid, int to);
+
 struct executor;
 
 struct executor *executor_new(exec_lookup_fn lookup, void *ctx,
 			      struct pagemig_policy_history *history);
 void executor_free(struct executor *e);
+
+/* Ask wanted (with executor_new's ctx) before locality moves; NULL: never ask. */
+void executor_set_wanted(struct executor *e, exec_wanted_fn wanted);
 
 /* Library options for every move (pages per call, latency budget, retries); the pidfd fields
  * are the executor's. rate_bytes_per_s paces the executor itself (0 = no pacing). */

@@ -380,6 +380,10 @@ static void render_moves(const struct pagemig_metrics_input *in, struct metrics_
 	metrics_family(t, "pagemig_process_gone_total", "counter",
 		       "Groups of moves dropped because the process exited or its pid was reused.");
 	metrics_u64(t, NULL, c->proc_gone, NULL);
+	metrics_family(t, "pagemig_left_node_pages_total", "counter",
+		       "Pending moves dropped because the process no longer runs on their target "
+		       "node.");
+	metrics_u64(t, NULL, c->left_node, NULL);
 	metrics_family(t, "pagemig_manual_moves_total", "counter",
 		       "Manual moves (pagemigctl move) by result.");
 	metrics_u64(t, NULL, in->manual_moves_ok, "result", "completed", NULL);

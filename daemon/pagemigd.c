@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "log.h"
 #include "pagemigd.h"
@@ -263,6 +264,31 @@ static int exec_lookup(void *ctx, pid_t tgid, const char **comm)
 	return -1;
 }
 
+/*
+ * The executor's wanted check: whether the process still runs on node to, from its on-CPU time
+ * in the last half second or so (left_node.h). The kernel's counters are read only when a
+ * window can close. Without the on-CPU source, or for a node without CPUs, always yes.
+ */
+static bool exec_wanted(void *ctx, pid_t tgid, int to)
+{
+	struct pagemigd *d = ctx;
+	uint64_t ns[PAGEMIG_TOPO_MAX_NODES], now = mono_ms();
+	unsigned int nnodes = (unsigned int)d->topo.max_node + 1;
+	struct managed *m = NULL;
+
+	if (!d->sampler || to < 0 || to >= PAGEMIG_TOPO_MAX_NODES || !d->topo.node[to].ncpus)
+		return true;
+	for (size_t i = 0; i < d->n_procs && !m; i++)
+		if (d->procs[i].pid == tgid)
+			m = &d->procs[i];
+	if (!m)
+		return true;
+	if ((!m->left.started || now - m->left.start_ms >= LEFT_NODE_WINDOW_MS) &&
+	    !pagemig_sampler_oncpu_now(d->sampler, tgid, ns, nnodes))
+		left_node_feed(&m->left, ns, nnodes, now);
+	return !left_node(&m->left, to);
+}
+
 static int setup(struct pagemigd *d)
 {
 	sigset_t mask;
@@ -281,6 +307,7 @@ static int setup(struct pagemigd *d)
 	d->exec = executor_new(exec_lookup, d, d->history);
 	if (!d->history || !d->exec)
 		return log_errno(LOG_ERR, ENOMEM, "starting");
+	executor_set_wanted(d->exec, exec_wanted);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

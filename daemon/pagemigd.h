@@ -11,6 +11,7 @@
 #include "config.h"
 #include "control.h"
 #include "executor.h"
+#include "left_node.h"
 #include "policy.h"
 #include "sampler.h"
 #include "topology.h"
@@ -43,6 +44,7 @@ struct managed {
 	bool held;		 /* its re-arming is held: more pending than an interval does */
 	int held_home;		 /* home_node when the hold began */
 	bool replanned;		 /* in the latest plan's input (not left out as held or settled) */
+	struct left_node_window left; /* where it ran lately (executor's wanted check) */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };

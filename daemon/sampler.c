@@ -1165,6 +1165,27 @@ int pagemig_sampler_unmanage(struct pagemig_sampler *s, pid_t tgid)
 	return 0;
 }
 
+int pagemig_sampler_oncpu_now(const struct pagemig_sampler *s, pid_t tgid, uint64_t *ns,
+			      unsigned int nnodes)
+{
+	struct pagemig_oncpu_key k = {.tgid = (__u32)tgid};
+	struct pagemig_oncpu_val v;
+	int fd;
+
+	if (!s->sched)
+		return -ENODEV;
+	fd = bpf_map__fd(s->sched->maps.oncpu);
+	for (k.node = 0; k.node < nnodes; k.node++) {
+		if (!bpf_map_lookup_elem(fd, &k, &v))
+			ns[k.node] = v.ns;
+		else if (errno == ENOENT)
+			ns[k.node] = 0;
+		else
+			return -errno;
+	}
+	return 0;
+}
+
 int pagemig_sampler_audit_mover(struct pagemig_sampler *s, pid_t tgid, bool on)
 {
 	__u32 key = (__u32)tgid;

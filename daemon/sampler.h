@@ -282,6 +282,15 @@ int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled);
  */
 int pagemig_sampler_drain(struct pagemig_sampler *s, const struct pagemig_snapshot **ret);
 
+/*
+ * On-CPU nanoseconds of managed process tgid on each node since it became managed, read from
+ * the kernel now rather than at the last drain: ns[node] for node < nnodes (0 where it never
+ * ran). A thread is credited when it leaves a CPU, so time of a slice still running is not in
+ * yet. Returns 0, -ENODEV without the on-CPU source, or -errno.
+ */
+int pagemig_sampler_oncpu_now(const struct pagemig_sampler *s, pid_t tgid, uint64_t *ns,
+			      unsigned int nnodes);
+
 /* The latest snapshot (empty before the first drain). */
 const struct pagemig_snapshot *pagemig_sampler_snapshot(const struct pagemig_sampler *s);
 

@@ -162,6 +162,83 @@ static void test_unmanaged_between_plan_and_move(void **state)
 	check_history_adds_up();
 }
 
+/* What the daemon's wanted check answers: the process has left node left_node_id (-1: none). */
+static int left_node_id = -1;
+static int wanted_asked;
+
+static bool wanted(void *ctx, pid_t tgid, int to)
+{
+	wanted_asked++;
+	return !(tgid == PID && to == left_node_id);
+}
+
+/* The process left node 1 after the plan: its locality moves there are dropped unsent, those
+ * to node 2 and a promotion to node 1 still run; the history says which were dropped. */
+static void test_left_node_dropped(void **state)
+{
+	const struct exec_counters *c = executor_counters(ex);
+	size_t n, left = 0;
+
+	executor_set_wanted(ex, wanted);
+	left_node_id = 1;
+	wanted_asked = 0;
+	plan_pages(0, 500, 1);
+	for (size_t i = 500; i < 800; i++)
+		moves[plan.n_moves++] = (struct pagemig_plan_move){
+			.tgid = PID, .npages = 1, .page = (uint64_t)(uintptr_t)fk_addr(i),
+			.from = (int16_t)fk.page[i].node, .to = 2};
+	for (size_t i = 800; i < 900; i++)
+		moves[plan.n_moves++] = (struct pagemig_plan_move){
+			.tgid = PID, .npages = 1, .page = (uint64_t)(uintptr_t)fk_addr(i),
+			.from = (int16_t)fk.page[i].node, .to = 1,
+			.reason = PAGEMIG_REASON_PROMOTE};
+	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
+	run_all();
+	assert_int_equal(c->left_node, 500);
+	assert_int_equal(on_node(1), 100); /* the promotion only */
+	assert_int_equal(on_node(2), 300);
+	assert_int_equal(c->pages_moved, 400);
+	assert_true(wanted_asked >= 2); /* asked before each locality group's calls */
+	executor_history(ex, 0, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct exec_decision *d = executor_history(ex, i, NULL);
+
+		if (d->left) {
+			left++;
+			assert_int_equal(d->to, 1);
+			assert_int_equal(d->planned, 500);
+			assert_int_equal(d->moved + d->failed, 0);
+		}
+	}
+	assert_int_equal(left, 1); /* the whole group at once */
+	assert_true(logcap_count("no longer runs on node 1: 500 pending moves there dropped",
+				 LOG_INFO) == 1);
+	check_history_adds_up();
+
+	/* it came back: the next plan's moves to node 1 run */
+	left_node_id = -1;
+	plan_pages(0, 500, 1);
+	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
+	run_all();
+	assert_int_equal(on_node(1), 600);
+	assert_int_equal(c->left_node, 500);
+	check_history_adds_up();
+}
+
+/* Observe mode asks nothing: nothing would be sent anyway. */
+static void test_left_node_not_asked_observing(void **state)
+{
+	executor_set_wanted(ex, wanted);
+	left_node_id = 1;
+	wanted_asked = 0;
+	plan_pages(0, 100, 1);
+	assert_int_equal(executor_submit(ex, &plan, true, 0), 0);
+	run_all();
+	assert_int_equal(wanted_asked, 0);
+	assert_int_equal(executor_counters(ex)->left_node, 0);
+	assert_int_equal(inj.moves, 0);
+}
+
 /* The process exits in the middle of a group and its pid names another process at once: the
  * new process is never touched; what moved before counts once; later groups are dropped. */
 static void test_pid_reused_mid_group(void **state)
@@ -396,6 +473,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unmanaged_between_plan_and_move, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pid_reused_mid_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_left_node_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_left_node_not_asked_observing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_target_node_fills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lasting_refusals_remembered, setup,
 						teardown),
