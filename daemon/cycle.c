@@ -160,6 +160,7 @@ static void adopt(struct pagemigd *d, const struct proc_info *p, int rule)
 	m->rule = rule;
 	m->seen = true;
 	m->home_node = -1;
+	m->left_said = -1;
 	m->settled_home = PAGEMIGD_NOT_SETTLED;
 	m->since_ms = mono_ms();
 	snprintf(m->comm, sizeof(m->comm), "%s", p->comm);

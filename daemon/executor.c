@@ -361,7 +361,8 @@ static void drop_left_group(struct executor *e, const char *comm)
 	d->left = true;
 	e->counters.pages_planned += n;
 	e->counters.left_node += n;
-	log_msg(LOG_INFO,
+	/* debug: the wanted check says it at info, once each time the process leaves a node */
+	log_msg(LOG_DEBUG,
 		&(struct log_fields){.policy = d->rule, .pid = d->pid, .node = d->to,
 				     .pages = (long)n},
 		"%s: %d (%s) no longer runs on node %d: %zu pending moves there dropped (%s)",

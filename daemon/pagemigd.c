@@ -286,7 +286,20 @@ static bool exec_wanted(void *ctx, pid_t tgid, int to)
 	if ((!m->left.started || now - m->left.start_ms >= LEFT_NODE_WINDOW_MS) &&
 	    !pagemig_sampler_oncpu_now(d->sampler, tgid, ns, nnodes))
 		left_node_feed(&m->left, ns, nnodes, now);
-	return !left_node(&m->left, to);
+	if (!left_node(&m->left, to)) {
+		if (m->left_said == to)
+			m->left_said = -1; /* back: say it again next time it leaves */
+		return true;
+	}
+	if (m->left_said != to) {
+		m->left_said = to;
+		log_msg(LOG_INFO,
+			&(struct log_fields){.policy = d->cfg.rules[m->rule].name, .pid = m->pid,
+					     .node = to, .pages = -1},
+			"process %d (%s) left node %d: its pending moves there are dropped",
+			(int)m->pid, m->comm, to);
+	}
+	return false;
 }
 
 static int setup(struct pagemigd *d)

@@ -45,6 +45,7 @@ struct managed {
 	int held_home;		 /* home_node when the hold began */
 	bool replanned;		 /* in the latest plan's input (not left out as held or settled) */
 	struct left_node_window left; /* where it ran lately (executor's wanted check) */
+	int left_said;		      /* the node it was last logged to have left (-1: none) */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };
