@@ -292,12 +292,20 @@ static bool exec_wanted(void *ctx, pid_t tgid, int to)
 		return true;
 	}
 	if (m->left_said != to) {
+		int rearmed;
+
 		m->left_said = to;
+		/* where it runs now is what its next plan needs samples of: re-arm it now rather
+		 * than at its next period (a hold for the dropped moves would refuse that; the
+		 * next cycle holds it again if moves elsewhere still call for it) */
+		if (m->held && !pagemig_sampler_hold(d->sampler, m->pid, false))
+			m->held = false;
+		rearmed = pagemig_sampler_rearm_early(d->sampler, m->pid);
 		log_msg(LOG_INFO,
 			&(struct log_fields){.policy = d->cfg.rules[m->rule].name, .pid = m->pid,
 					     .node = to, .pages = -1},
-			"process %d (%s) left node %d: its pending moves there are dropped",
-			(int)m->pid, m->comm, to);
+			"process %d (%s) left node %d: its pending moves there are dropped%s",
+			(int)m->pid, m->comm, to, rearmed > 0 ? ", its writes re-armed" : "");
 	}
 	return false;
 }
