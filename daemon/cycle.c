@@ -116,6 +116,11 @@ void pagemigd_unmanage_all(struct pagemigd *d)
 	d->n_procs = 0;
 }
 
+struct managed *pagemigd_find_proc(struct pagemigd *d, pid_t pid)
+{
+	return find_proc(d, d->n_procs, pid);
+}
+
 static int cmp_pid(const void *a, const void *b)
 {
 	const struct managed *x = a, *y = b;

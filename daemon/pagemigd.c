@@ -254,14 +254,12 @@ static int start_sampler(struct pagemigd *d)
 
 static int exec_lookup(void *ctx, pid_t tgid, const char **comm)
 {
-	struct pagemigd *d = ctx;
+	struct managed *m = pagemigd_find_proc(ctx, tgid);
 
-	for (size_t i = 0; i < d->n_procs; i++)
-		if (d->procs[i].pid == tgid) {
-			*comm = d->procs[i].comm;
-			return d->procs[i].pidfd;
-		}
-	return -1;
+	if (!m)
+		return -1;
+	*comm = m->comm;
+	return m->pidfd;
 }
 
 /*
@@ -274,13 +272,11 @@ static bool exec_wanted(void *ctx, pid_t tgid, int to)
 	struct pagemigd *d = ctx;
 	uint64_t ns[PAGEMIG_TOPO_MAX_NODES], now = mono_ms();
 	unsigned int nnodes = (unsigned int)d->topo.max_node + 1;
-	struct managed *m = NULL;
+	struct managed *m;
 
 	if (!d->sampler || to < 0 || to >= PAGEMIG_TOPO_MAX_NODES || !d->topo.node[to].ncpus)
 		return true;
-	for (size_t i = 0; i < d->n_procs && !m; i++)
-		if (d->procs[i].pid == tgid)
-			m = &d->procs[i];
+	m = pagemigd_find_proc(d, tgid);
 	if (!m)
 		return true;
 	if ((!m->left.started || now - m->left.start_ms >= LEFT_NODE_WINDOW_MS) &&

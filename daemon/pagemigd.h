@@ -115,6 +115,10 @@ bool pagemigd_observing(const struct pagemigd *d);
 /* One policy cycle: topology, process scan, sampler drain, residence, plan, submit. */
 int pagemigd_cycle(struct pagemigd *d);
 
+/* The managed process with this pid, or NULL: a binary search, the table being sorted by pid
+ * outside a scan (cycle.c). */
+struct managed *pagemigd_find_proc(struct pagemigd *d, pid_t pid);
+
 /* Stop managing every process (on exit or when the sampler goes away). */
 void pagemigd_unmanage_all(struct pagemigd *d);
 

@@ -1667,8 +1667,7 @@ static void obj_memory(struct bpf_object *obj, unsigned int ncpus, bool with_aud
 			m->kernel_access += v;
 		else if (!strcmp(name, "oncpu") || !strcmp(name, "current_slice"))
 			m->kernel_oncpu += v;
-		else if (!strcmp(name, "events") || !strcmp(name, "movers") ||
-			 !strcmp(name, "by_reason") || !strcmp(name, "staged"))
+		else if (!strcmp(name, "movers") || !strcmp(name, "by_reason"))
 			m->kernel_audit += v;
 		else
 			m->kernel_other += v;
