@@ -262,6 +262,10 @@ static void render_cycle(const struct pagemig_metrics_input *in, struct metrics_
 	metrics_family(t, "pagemig_plans_skipped_total", "counter",
 		       "Times a cycle did not plan a settled or held process again.");
 	metrics_u64(t, NULL, in->plans_skipped, NULL);
+	metrics_family(t, "pagemig_plans_topped_up_total", "counter",
+		       "Times a cycle planned a process's pages accessed since the last plan only, "
+		       "while that plan's moves ran.");
+	metrics_u64(t, NULL, in->plans_topped_up, NULL);
 	metrics_family(t, "pagemig_last_cycle_seconds", "gauge",
 		       "Duration of the latest policy cycle (scan, drain, plan; not the moves).");
 	metrics_f64(t, NULL, in->last_cycle_s, NULL);

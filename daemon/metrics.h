@@ -77,6 +77,7 @@ struct pagemig_metrics_input {
 	/* the cycle */
 	uint64_t cycles;
 	uint64_t plans_skipped; /* settled processes not planned again, summed over cycles */
+	uint64_t plans_topped_up; /* processes planned with their newly accessed pages only */
 	double last_cycle_s;
 	uint64_t cycle_buckets[PAGEMIG_METRICS_CYCLE_BUCKETS + 1]; /* per bucket, last = +Inf */
 	double cycle_sum_s;

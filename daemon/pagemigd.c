@@ -398,6 +398,7 @@ static void teardown(struct pagemigd *d)
 	free(d->pin);
 	free(d->pin_proc);
 	free(d->resident);
+	free(d->subset);
 	pagemig_config_free(&d->cfg);
 	if (d->watchdogfd >= 0)
 		close(d->watchdogfd);

@@ -44,6 +44,7 @@ struct managed {
 	bool held;		 /* its re-arming is held: more pending than an interval does */
 	int held_home;		 /* home_node when the hold began */
 	bool replanned;		 /* in the latest plan's input (not left out as held or settled) */
+	bool topped_up;		 /* ... with only its pages accessed since the plan before */
 	struct left_node_window left; /* where it ran lately (executor's wanted check) */
 	int left_said;		      /* the node it was last logged to have left (-1: none) */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
@@ -97,8 +98,13 @@ struct pagemigd {
 	size_t n_pin;
 	int16_t *resident;		   /* residence of each snapshot entry */
 	size_t cap_resident;
+	struct pagemig_page_score *subset; /* a top-up's entries (pagemig_policy_proc.partial) */
+	size_t cap_subset;
+	uint64_t planned_seq; /* the snapshot (pagemig_snapshot.seq) the latest plan was made from */
+	uint64_t full_plan_ms; /* when the latest plan that was no top-up was made */
 	uint64_t cycles;
 	uint64_t plans_skipped; /* processes not planned in a cycle: settled or held, nothing new */
+	uint64_t plans_topped_up; /* processes planned with their newly accessed pages only */
 	uint64_t first_seen_since_plan; /* pages newly hot (snapshot n_first_seen) since the plan */
 	uint64_t last_cycle_ns;
 	uint64_t start_ms;

@@ -868,7 +868,8 @@ static int plan_proc(struct ctx *c, size_t i)
 	proc_setup(c, i, &pp, s);
 	if (pr->n_pages && (!pr->pages || !pr->resident))
 		return -EINVAL;
-	if (!pr->n_pages && pp.type != PAGEMIG_POLICY_IGNORE && (err = plan_whole(c, i, &pp)))
+	if (!pr->n_pages && !pr->partial && pp.type != PAGEMIG_POLICY_IGNORE &&
+	    (err = plan_whole(c, i, &pp)))
 		return err;
 	/* with no page sampled too: the merge folds in reported moves and drops stale records */
 	if (pp.hp && (err = policy_hist_merge_begin(&mg, c->h, pp.hp, pr->n_pages)))
@@ -887,7 +888,7 @@ static int plan_proc(struct ctx *c, size_t i)
 			/* pages no longer sampled that come before this one */
 			while (policy_hist_merge_peek(&mg) < a.page) {
 				policy_hist_merge_take(&mg, &rec);
-				if (still_matters(c, &rec))
+				if (pr->partial || still_matters(c, &rec))
 					policy_hist_merge_put(&mg, &rec, false);
 			}
 			if (policy_hist_merge_peek(&mg) == a.page) {
@@ -934,7 +935,7 @@ static int plan_proc(struct ctx *c, size_t i)
 
 			policy_hist_merge_take(&mg, &rec);
 
-			if (still_matters(c, &rec))
+			if (pr->partial || still_matters(c, &rec))
 				policy_hist_merge_put(&mg, &rec, false);
 		}
 		if (!err)

@@ -161,6 +161,11 @@ struct pagemig_policy_proc {
 	const int16_t *resident;
 	const struct pagemig_oncpu_score *oncpu; /* sorted by node */
 	size_t n_oncpu;
+	/* pages holds only some of the process's sampled pages, those whose samples changed
+	 * since an earlier plan (a top-up while that plan's moves run): the records of the pages
+	 * left out are kept as they are, guards or not, and no whole-process request is made;
+	 * the plan's counts for the process cover the pages given */
+	bool partial;
 };
 
 /*

@@ -130,7 +130,11 @@ struct pagemig_page_score {
 			    re-arming supplies accesses, unless kernel NUMA balancing runs (its
 			    hinting faults look the same) */
 	uint32_t events; /* samples in the last interval, first touches included */
-	uint32_t idle;	 /* drains since the entry last had samples */
+	uint16_t idle;	 /* drains since the entry last had samples, up to UINT16_MAX */
+	uint16_t unaccessed; /* drains since an access of it was last sampled (weight > 0): 0 for
+				the last interval, up to UINT16_MAX (also: never). Counts while
+				the process is held too: what a plan made after drain S has not
+				seen is what has unaccessed < seq - S */
 };
 
 /* Where a process ran: on-CPU time on one node. */

@@ -212,7 +212,13 @@ static uint32_t idle_limit(double factor, double min_score)
 	return k;
 }
 
-/* Whether an entry without samples this interval is forgotten (see idle_limit()). */
+static uint16_t sat_inc16(uint16_t v)
+{
+	return v < UINT16_MAX ? v + 1 : v;
+}
+
+/* Whether an entry without samples this interval is forgotten (see idle_limit()). An idle
+ * count saturates at UINT16_MAX: a limit that high keeps score-0 entries for good. */
 static bool forget(const struct pagemig_page_score *e, double min_score, uint32_t max_idle)
 {
 	if (e->events)
@@ -255,6 +261,7 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 			e = prev[i++];
 			e.weight = 0;
 			e.events = 0;
+			e.unaccessed = sat_inc16(e.unaccessed);
 			out[r.n++] = e;
 			continue;
 		}
@@ -265,7 +272,8 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 				e.score *= f;
 			e.weight = 0;
 			e.events = 0;
-			e.idle++;
+			e.idle = sat_inc16(e.idle);
+			e.unaccessed = sat_inc16(e.unaccessed);
 		} else {
 			const struct pagemig_access_key *k = &fresh[j].key;
 
@@ -274,8 +282,10 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 			e.tgid = k->tgid;
 			e.node = k->node;
 			e.source = k->source;
+			e.unaccessed = UINT16_MAX;
 			if (c == 0) {
 				e.seen = prev[i].seen;
+				e.unaccessed = sat_inc16(prev[i].unaccessed);
 				e.score = prev[i++].score * f;
 			}
 			/* A key can come twice when the kernel re-created an entry while it was
@@ -286,6 +296,8 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 				j++;
 			} while (j < nfresh && !cmp_sample(&fresh[j - 1], &fresh[j]));
 			e.score += (double)e.weight;
+			if (e.weight)
+				e.unaccessed = 0;
 			if (e.weight && e.seen < UINT8_MAX && !e.seen++)
 				r.first_seen++;
 		}

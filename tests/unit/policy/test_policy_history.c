@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* The policy history: exited processes, the bound and its eviction, direct updates. */
+/* The policy history: exited processes, the bound and its eviction, direct updates, top-ups. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -185,6 +185,84 @@ static void test_moved_unknown_page(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * A top-up (pagemig_policy_proc.partial) names only the pages accessed since the plan before:
+ * the records of the others stay, guards or not. Here a page seen from two nodes (HIST_MULTI)
+ * keeps its record through the top-up, so a later plan that sees it from one node only still
+ * leaves it as shared; and ten local pages keep theirs. The same plan made as a full one
+ * forgets both (nothing guards them), and the shared page then moves.
+ */
+static void partial_plan_run(bool partial, size_t *records_after, bool *shared_moved)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0); /* no on-CPU time: no clear home */
+	fx_page(&f, p, fx_addr(0), 0, 4, 0);
+	fx_page(&f, p, fx_addr(0), 1, 5, 0);
+	for (int i = 1; i <= 10; i++)
+		fx_page(&f, p, fx_addr(i), 1, 5, 1);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_SHARED], 1);
+	assert_int_equal(stats(&f).pages, 11);
+
+	/* one new page accessed from node 1, on node 0 */
+	f.procs[p].n = 0;
+	fx_page(&f, p, fx_addr(20), 1, 1, 0);
+	f.procs[p].p.partial = partial;
+	fx_tick(&f, 1000);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_true(fx_move(&f, 100, fx_addr(20)) != NULL);
+	*records_after = stats(&f).pages;
+
+	/* a full plan: the shared page now sampled from node 1 only */
+	fx_execute(&f);
+	f.procs[p].p.partial = false;
+	f.procs[p].n = 0;
+	fx_page(&f, p, fx_addr(0), 1, 5, 0);
+	fx_tick(&f, 1000);
+	assert_int_equal(fx_plan(&f), 0);
+	*shared_moved = fx_move(&f, 100, fx_addr(0)) != NULL;
+	fx_fini(&f);
+}
+
+static void test_partial_plan_keeps_records(void **state)
+{
+	size_t records;
+	bool moved;
+
+	partial_plan_run(true, &records, &moved);
+	assert_int_equal(records, 12); /* the 11 kept, the new one added */
+	assert_false(moved);
+	partial_plan_run(false, &records, &moved);
+	assert_int_equal(records, 1); /* the unguarded 11 forgotten */
+	assert_true(moved);
+}
+
+/* A top-up with no page of a process asks for no whole-process move, which a full plan with
+ * no page does. */
+static void test_partial_plan_no_whole_process(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_oncpu(&f, p, 1, 100);
+	f.procs[p].p.rss_pages = 5000;
+	f.in.whole_process = true;
+	f.procs[p].p.partial = true;
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+	f.procs[p].p.partial = false;
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	fx_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +271,8 @@ int main(void)
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_records_follow_the_snapshot),
 		cmocka_unit_test(test_moved_unknown_page),
+		cmocka_unit_test(test_partial_plan_keeps_records),
+		cmocka_unit_test(test_partial_plan_no_whole_process),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
