@@ -407,24 +407,25 @@ static bool needs_plan(const struct pagemigd *d, const struct managed *m,
 
 /*
  * A top-up's entries for one process (pagemig_policy_proc.partial): every entry of each page
- * with an access sampled in the last drains drains, copied to out; returns how many. Under the
- * locality policy nothing else can have changed a page's verdict since the plan before: decay
- * scales all of a page's nodes alike, and a change of where it is or where its process runs is
- * for the next full plan to see.
+ * first found hot (its first access sampled) in the last drains drains, copied to out; returns
+ * how many. The plan before has seen the others hot: they are moved or pending, or it left them
+ * for a reason (a guard, the rate, shared) that the next full plan looks at again. Not pages
+ * merely accessed since: soft-dirty re-arming samples a busy process's every written page each
+ * period, nearly all of its set.
  */
-static size_t pick_accessed(const struct pagemig_page_score *pages, size_t n, uint64_t drains,
-			    struct pagemig_page_score *out)
+static size_t pick_newly_hot(const struct pagemig_page_score *pages, size_t n, uint64_t drains,
+			     struct pagemig_page_score *out)
 {
 	size_t k = 0;
 
 	for (size_t i = 0, end; i < n; i = end) {
-		bool accessed = false;
+		bool fresh = false;
 
 		/* entries of one page are adjacent (sorted by page, then node) */
 		for (end = i; end < n && pages[end].page == pages[i].page; end++)
-			if (pages[end].score > 0 && pages[end].unaccessed < drains)
-				accessed = true;
-		if (accessed) {
+			if (pages[end].first_access_age < drains)
+				fresh = true;
+		if (fresh) {
 			memcpy(out + k, pages + i, (end - i) * sizeof(*out));
 			k += end - i;
 		}
@@ -450,10 +451,10 @@ static int grow_subset(struct pagemigd *d, size_t n)
 
 /* Build the policy input: one entry per managed process that needs a plan, with its slice of
  * the snapshot and where those pages are. A top-up (topup drains since the plan before, else
- * 0) gives locality processes only their pages accessed since: asking the kernel where every
- * sampled page is, and planning them all again, cost a quarter to half a second a cycle for a
- * 256 MiB set under emulation while the moves waited (the static case), to find the few
- * thousand pages the plan before had not seen. */
+ * 0) gives locality processes only their pages first found hot since: asking the kernel where
+ * every sampled page is, and planning them all again, cost a quarter to half a second a cycle
+ * for a 256 MiB set under emulation while the moves waited (the static case), to find the
+ * 12 000 pages the plan before had not seen. */
 static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap, uint64_t topup)
 {
 	size_t p = 0, o = 0, k = 0, sub = 0, n_snap = snap ? snap->n_pages + 1 : 1;
@@ -492,7 +493,7 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap, 
 		m->topped_up = m->replanned && topup && snap &&
 			       d->cfg.rules[m->rule].type == PAGEMIG_POLICY_LOCALITY;
 		if (m->topped_up) {
-			size_t n = pick_accessed(snap->pages + p0, p - p0, topup, d->subset + sub);
+			size_t n = pick_newly_hot(snap->pages + p0, p - p0, topup, d->subset + sub);
 
 			m->replanned = n > 0;
 			if (m->replanned) {
@@ -516,7 +517,7 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap, 
 				pin_proc[k++] = i;
 				d->plans_topped_up++;
 			} else {
-				d->plans_skipped++; /* nothing accessed since the plan before */
+				d->plans_skipped++; /* nothing newly hot since the plan before */
 			}
 		} else if (m->replanned) {
 			pin[k] = (struct pagemig_policy_proc){
@@ -566,7 +567,7 @@ static bool plan_is_young(const struct pagemigd *d, uint64_t now)
 /*
  * For a plan made while the last one is young (plan_is_young(): its pending moves stay, and
  * this plan's go first), the drains since the last plan: locality processes are then topped up
- * with their pages accessed since (build_input()), not planned whole again. 0 for a full plan:
+ * with their pages first found hot since (build_input()), not planned whole again. 0 for a full plan:
  * when the last plan has run out or grown old, or is too far back to tell, or the last full
  * plan is PLAN_MAX_AGE intervals old (what only a full plan sees: guards that expired, pages
  * another mover moved, a new home for pages without an accessing node).
@@ -770,7 +771,7 @@ static const char *topup_detail(const struct pagemigd *d, uint64_t drains, char 
 			procs++;
 			entries += d->pin[k].n_pages;
 		}
-	snprintf(buf, size, "; top-up: %zu processes, %zu entries accessed in the last %" PRIu64
+	snprintf(buf, size, "; top-up: %zu processes, %zu entries first hot in the last %" PRIu64
 		 " drains", procs, entries, drains);
 	return buf;
 }

@@ -263,7 +263,7 @@ static void render_cycle(const struct pagemig_metrics_input *in, struct metrics_
 		       "Times a cycle did not plan a settled or held process again.");
 	metrics_u64(t, NULL, in->plans_skipped, NULL);
 	metrics_family(t, "pagemig_plans_topped_up_total", "counter",
-		       "Times a cycle planned a process's pages accessed since the last plan only, "
+		       "Times a cycle planned only a process's pages first found hot since the last plan, "
 		       "while that plan's moves ran.");
 	metrics_u64(t, NULL, in->plans_topped_up, NULL);
 	metrics_family(t, "pagemig_last_cycle_seconds", "gauge",

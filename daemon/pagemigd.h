@@ -44,7 +44,7 @@ struct managed {
 	bool held;		 /* its re-arming is held: more pending than an interval does */
 	int held_home;		 /* home_node when the hold began */
 	bool replanned;		 /* in the latest plan's input (not left out as held or settled) */
-	bool topped_up;		 /* ... with only its pages accessed since the plan before */
+	bool topped_up;		 /* ... with only its pages first hot since the plan before */
 	struct left_node_window left; /* where it ran lately (executor's wanted check) */
 	int left_said;		      /* the node it was last logged to have left (-1: none) */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */

@@ -131,10 +131,10 @@ struct pagemig_page_score {
 			    hinting faults look the same) */
 	uint32_t events; /* samples in the last interval, first touches included */
 	uint16_t idle;	 /* drains since the entry last had samples, up to UINT16_MAX */
-	uint16_t unaccessed; /* drains since an access of it was last sampled (weight > 0): 0 for
-				the last interval, up to UINT16_MAX (also: never). Counts while
-				the process is held too: what a plan made after drain S has not
-				seen is what has unaccessed < seq - S */
+	uint16_t first_access_age; /* drains since its first sampled access (seen became 1): 0
+				      for the last interval, up to UINT16_MAX (also: never).
+				      Counts while the process is held too: the pages a plan
+				      made from drain S has not seen hot have an age < seq - S */
 };
 
 /* Where a process ran: on-CPU time on one node. */

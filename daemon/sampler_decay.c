@@ -261,7 +261,7 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 			e = prev[i++];
 			e.weight = 0;
 			e.events = 0;
-			e.unaccessed = sat_inc16(e.unaccessed);
+			e.first_access_age = sat_inc16(e.first_access_age);
 			out[r.n++] = e;
 			continue;
 		}
@@ -273,7 +273,7 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 			e.weight = 0;
 			e.events = 0;
 			e.idle = sat_inc16(e.idle);
-			e.unaccessed = sat_inc16(e.unaccessed);
+			e.first_access_age = sat_inc16(e.first_access_age);
 		} else {
 			const struct pagemig_access_key *k = &fresh[j].key;
 
@@ -282,10 +282,10 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 			e.tgid = k->tgid;
 			e.node = k->node;
 			e.source = k->source;
-			e.unaccessed = UINT16_MAX;
+			e.first_access_age = UINT16_MAX;
 			if (c == 0) {
 				e.seen = prev[i].seen;
-				e.unaccessed = sat_inc16(prev[i].unaccessed);
+				e.first_access_age = sat_inc16(prev[i].first_access_age);
 				e.score = prev[i++].score * f;
 			}
 			/* A key can come twice when the kernel re-created an entry while it was
@@ -296,10 +296,10 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 				j++;
 			} while (j < nfresh && !cmp_sample(&fresh[j - 1], &fresh[j]));
 			e.score += (double)e.weight;
-			if (e.weight)
-				e.unaccessed = 0;
-			if (e.weight && e.seen < UINT8_MAX && !e.seen++)
+			if (e.weight && e.seen < UINT8_MAX && !e.seen++) {
 				r.first_seen++;
+				e.first_access_age = 0;
+			}
 		}
 		/*
 		 * Sampled this interval: kept. A page seen only by its first touch (score 0) is

@@ -626,8 +626,8 @@ static void scenario_held(void)
 	CHECK(held_seen);
 	CHECK(grep_log("re-arming held", false) >= 1);
 	CHECK(skipped >= 1);
-	/* a plan this long is replanned before it runs out, as a top-up (its pages accessed since
-	 * the plan only) */
+	/* a plan this long is replanned before it runs out, as a top-up (only its pages first
+	 * found hot since the plan) */
 	CHECK(topped_up >= 1);
 	CHECK(grep_log("top-up:", false) >= 1);
 	CHECK_EQ(dropped, 0);

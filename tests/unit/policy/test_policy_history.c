@@ -186,7 +186,7 @@ static void test_moved_unknown_page(void **state)
 }
 
 /*
- * A top-up (pagemig_policy_proc.partial) names only the pages accessed since the plan before:
+ * A top-up (pagemig_policy_proc.partial) names only the pages first found hot since the plan before:
  * the records of the others stay, guards or not. Here a page seen from two nodes (HIST_MULTI)
  * keeps its record through the top-up, so a later plan that sees it from one node only still
  * leaves it as shared; and ten local pages keep theirs. The same plan made as a full one

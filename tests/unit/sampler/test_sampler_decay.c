@@ -232,16 +232,17 @@ static void test_decay_merge(void **state)
 	assert_int_equal(b[1].events, 0);
 	assert_int_equal(b[1].idle, 1);
 	assert_int_equal(b[1].seen, 1); /* not sampled again: still one interval */
-	assert_int_equal(b[0].unaccessed, 0);
-	assert_int_equal(b[1].unaccessed, 1);
-	assert_int_equal(b[2].unaccessed, 0);
+	assert_int_equal(b[0].first_access_age, 1); /* first accessed in interval 1 */
+	assert_int_equal(b[1].first_access_age, 1);
+	assert_int_equal(b[2].first_access_age, 0);
 	assert_int_equal(b[2].page, 0x2000); /* new */
 	assert_int_equal(b[2].seen, 1);
 	assert_true(b[3].score == 2.0);	     /* (2, 0x3000, 0): 4 * 0.5 */
 }
 
-/* unaccessed counts the drains since an access (weight) was sampled: a first touch is none. */
-static void test_decay_unaccessed(void **state)
+/* first_access_age counts the drains since the first sampled access (weight): a first touch is
+ * none, and later accesses do not restart it. */
+static void test_decay_first_access_age(void **state)
 {
 	struct pagemig_access_sample touch = sample(1, 0x1000, 0, 0, 1);
 	struct pagemig_access_sample write = sample(1, 0x1000, 0, 1, 1);
@@ -251,25 +252,30 @@ static void test_decay_unaccessed(void **state)
 	/* first touched only: never accessed, and another touch does not change that */
 	r = pagemig_decay_pages(NULL, 0, &touch, 1, 0.5, NULL, 0, 0.05, 2, a);
 	assert_int_equal(r.n, 1);
-	assert_int_equal(a[0].unaccessed, UINT16_MAX);
+	assert_int_equal(a[0].first_access_age, UINT16_MAX);
 	r = pagemig_decay_pages(a, 1, &touch, 1, 0.5, NULL, 0, 0.05, 2, b);
-	assert_int_equal(b[0].unaccessed, UINT16_MAX);
-	/* written: 0; two drains without samples: 2; a first-touch-like sample (no weight): 3 */
+	assert_int_equal(b[0].first_access_age, UINT16_MAX);
+	/* written: 0; two drains without samples: 2; written again: 3; touched: 4 */
 	r = pagemig_decay_pages(b, 1, &write, 1, 0.5, NULL, 0, 0.05, 2, a);
-	assert_int_equal(a[0].unaccessed, 0);
+	assert_int_equal(r.first_seen, 1);
+	assert_int_equal(a[0].first_access_age, 0);
 	r = pagemig_decay_pages(a, 1, NULL, 0, 0.5, NULL, 0, 0.05, 2, b);
 	r = pagemig_decay_pages(b, 1, NULL, 0, 0.5, NULL, 0, 0.05, 2, a);
-	assert_int_equal(a[0].unaccessed, 2);
-	r = pagemig_decay_pages(a, 1, &touch, 1, 0.5, NULL, 0, 0.05, 2, b);
+	assert_int_equal(a[0].first_access_age, 2);
+	r = pagemig_decay_pages(a, 1, &write, 1, 0.5, NULL, 0, 0.05, 2, b);
+	assert_int_equal(r.first_seen, 0);
+	assert_int_equal(b[0].first_access_age, 3);
+	r = pagemig_decay_pages(b, 1, &touch, 1, 0.5, NULL, 0, 0.05, 2, a);
 	assert_int_equal(r.n, 1);
-	assert_int_equal(b[0].unaccessed, 3);
-	assert_int_equal(b[0].idle, 0);
+	assert_int_equal(a[0].first_access_age, 4);
+	assert_int_equal(a[0].idle, 0);
+	memcpy(b, a, sizeof(b));
 	/* it saturates */
-	b[0].unaccessed = UINT16_MAX - 1;
+	b[0].first_access_age = UINT16_MAX - 1;
 	b[0].idle = UINT16_MAX;
 	r = pagemig_decay_pages(b, 1, NULL, 0, 1.0, NULL, 0, 0.05, 2, a);
 	r = pagemig_decay_pages(a, 1, NULL, 0, 1.0, NULL, 0, 0.05, 2, b);
-	assert_int_equal(b[0].unaccessed, UINT16_MAX);
+	assert_int_equal(b[0].first_access_age, UINT16_MAX);
 	assert_int_equal(b[0].idle, UINT16_MAX);
 }
 
@@ -320,7 +326,7 @@ static void test_decay_frozen(void **state)
 	assert_int_equal(b[0].idle, 1);
 	assert_true(b[1].score == 4.0); /* tgid 2: kept */
 	assert_int_equal(b[1].idle, 0);
-	assert_int_equal(b[1].unaccessed, 1); /* a drain passed all the same */
+	assert_int_equal(b[1].first_access_age, 1); /* a drain passed all the same */
 	assert_int_equal(b[1].weight, 0); /* but nothing sampled this interval */
 	assert_int_equal(b[1].seen, 1);
 	assert_true(b[2].score == 4.0); /* tgid 3, 0x3000: kept */
@@ -437,7 +443,7 @@ int main(void)
 		cmocka_unit_test(test_table_allocs),
 		cmocka_unit_test(test_table_many),
 		cmocka_unit_test(test_decay_merge),
-		cmocka_unit_test(test_decay_unaccessed),
+		cmocka_unit_test(test_decay_first_access_age),
 		cmocka_unit_test(test_decay_forget),
 		cmocka_unit_test(test_decay_frozen),
 		cmocka_unit_test(test_decay_duplicates),
