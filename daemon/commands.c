@@ -489,6 +489,7 @@ static int cmd_status(void *ctx, const struct control_peer *peer, struct json_ob
 	add_double(o, "last_cycle_ms", (double)d->last_cycle_ns / 1e6);
 	add_u64(o, "plans_skipped", d->plans_skipped);
 	add_u64(o, "plans_topped_up", d->plans_topped_up);
+	add_u64(o, "departures", d->departures);
 	for (int n = 0; n <= d->topo.max_node; n++)
 		if (d->topo.node[n].present)
 			json_object_array_add(nodes, node_json(d, n));
@@ -1952,6 +1953,7 @@ static char *render_metrics(struct pagemigd *d, bool up, size_t *len)
 	in.cycles = d->cycles;
 	in.plans_skipped = d->plans_skipped;
 	in.plans_topped_up = d->plans_topped_up;
+	in.departures = d->departures;
 	in.last_cycle_s = (double)d->last_cycle_ns / 1e9;
 	if (st) {
 		memcpy(in.cycle_buckets, st->cycle_buckets, sizeof(in.cycle_buckets));

@@ -166,6 +166,8 @@ static void adopt(struct pagemigd *d, const struct proc_info *p, int rule)
 	m->seen = true;
 	m->home_node = -1;
 	m->left_said = -1;
+	m->departed = -1;
+	m->moved_to = -1;
 	m->settled_home = PAGEMIGD_NOT_SETTLED;
 	m->since_ms = mono_ms();
 	snprintf(m->comm, sizeof(m->comm), "%s", p->comm);
@@ -489,6 +491,8 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap, 
 		while (snap && o < snap->n_oncpu && snap->oncpu[o].tgid == (uint32_t)m->pid)
 			o++;
 		m->home_node = snap ? home_node(d, m, snap->oncpu + o0, o - o0) : -1;
+		if (m->moved && m->home_clear && m->home_node == m->moved_to)
+			m->moved = false; /* the estimate has caught up with the departure watch */
 		m->replanned = needs_plan(d, m, snap ? snap->pages + p0 : NULL, p - p0);
 		m->topped_up = m->replanned && topup && snap &&
 			       d->cfg.rules[m->rule].type == PAGEMIG_POLICY_LOCALITY;
@@ -509,6 +513,8 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap, 
 					.oncpu = snap->oncpu + o0,
 					.n_oncpu = o - o0,
 					.partial = true,
+					.moved = m->moved,
+					.moved_to = m->moved_to,
 				};
 				/* its residence counts and local share: as the full plan saw them */
 				query_residence(m->pid, pin[k].pages, n, d->resident + n_snap + sub,
@@ -531,6 +537,8 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap, 
 				.resident = d->resident + p0,
 				.oncpu = snap ? snap->oncpu + o0 : NULL,
 				.n_oncpu = o - o0,
+				.moved = m->moved,
+				.moved_to = m->moved_to,
 			};
 			query_residence(m->pid, pin[k].pages, pin[k].n_pages, d->resident + p0, m);
 			summarise(m, pin[k].pages, pin[k].n_pages, pin[k].resident);

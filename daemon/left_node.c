@@ -50,3 +50,13 @@ bool left_node(const struct left_node_window *w, int node)
 		return false;
 	return (double)w->last_ns[node] < LEFT_NODE_SHARE * (double)w->last_total;
 }
+
+int left_node_runs_on(const struct left_node_window *w)
+{
+	if (!w->known)
+		return -1;
+	for (int n = 0; n < PAGEMIG_TOPO_MAX_NODES; n++)
+		if ((double)w->last_ns[n] >= (1.0 - LEFT_NODE_SHARE) * (double)w->last_total)
+			return n;
+	return -1;
+}

@@ -48,4 +48,8 @@ bool left_node_feed(struct left_node_window *w, const uint64_t *ns, unsigned int
  * under LEFT_NODE_SHARE of it on that node. False when nothing is known. */
 bool left_node(const struct left_node_window *w, int node);
 
+/* The node the last closed window had the process on for all but LEFT_NODE_SHARE of its
+ * on-CPU time (LEFT_NODE_MIN_NS or more), else -1. */
+int left_node_runs_on(const struct left_node_window *w);
+
 #endif

@@ -266,6 +266,10 @@ static void render_cycle(const struct pagemig_metrics_input *in, struct metrics_
 		       "Times a cycle planned only a process's pages first found hot since the last plan, "
 		       "while that plan's moves ran.");
 	metrics_u64(t, NULL, in->plans_topped_up, NULL);
+	metrics_family(t, "pagemig_departures_total", "counter",
+		       "Times a process was seen leaving its home node between cycles (re-armed, "
+		       "next cycle brought forward).");
+	metrics_u64(t, NULL, in->departures, NULL);
 	metrics_family(t, "pagemig_last_cycle_seconds", "gauge",
 		       "Duration of the latest policy cycle (scan, drain, plan; not the moves).");
 	metrics_f64(t, NULL, in->last_cycle_s, NULL);

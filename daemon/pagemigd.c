@@ -262,50 +262,6 @@ static int exec_lookup(void *ctx, pid_t tgid, const char **comm)
 	return m->pidfd;
 }
 
-/*
- * The executor's wanted check: whether the process still runs on node to, from its on-CPU time
- * in the last half second or so (left_node.h). The kernel's counters are read only when a
- * window can close. Without the on-CPU source, or for a node without CPUs, always yes.
- */
-static bool exec_wanted(void *ctx, pid_t tgid, int to)
-{
-	struct pagemigd *d = ctx;
-	uint64_t ns[PAGEMIG_TOPO_MAX_NODES], now = mono_ms();
-	unsigned int nnodes = (unsigned int)d->topo.max_node + 1;
-	struct managed *m;
-
-	if (!d->sampler || to < 0 || to >= PAGEMIG_TOPO_MAX_NODES || !d->topo.node[to].ncpus)
-		return true;
-	m = pagemigd_find_proc(d, tgid);
-	if (!m)
-		return true;
-	if ((!m->left.started || now - m->left.start_ms >= LEFT_NODE_WINDOW_MS) &&
-	    !pagemig_sampler_oncpu_now(d->sampler, tgid, ns, nnodes))
-		left_node_feed(&m->left, ns, nnodes, now);
-	if (!left_node(&m->left, to)) {
-		if (m->left_said == to)
-			m->left_said = -1; /* back: say it again next time it leaves */
-		return true;
-	}
-	if (m->left_said != to) {
-		int rearmed;
-
-		m->left_said = to;
-		/* where it runs now is what its next plan needs samples of: re-arm it now rather
-		 * than at its next period (a hold for the dropped moves would refuse that; the
-		 * next cycle holds it again if moves elsewhere still call for it) */
-		if (m->held && !pagemig_sampler_hold(d->sampler, m->pid, false))
-			m->held = false;
-		rearmed = pagemig_sampler_rearm_early(d->sampler, m->pid);
-		log_msg(LOG_INFO,
-			&(struct log_fields){.policy = d->cfg.rules[m->rule].name, .pid = m->pid,
-					     .node = to, .pages = -1},
-			"process %d (%s) left node %d: its pending moves there are dropped%s",
-			(int)m->pid, m->comm, to, rearmed > 0 ? ", its writes re-armed" : "");
-	}
-	return false;
-}
-
 static int setup(struct pagemigd *d)
 {
 	sigset_t mask;
@@ -324,7 +280,7 @@ static int setup(struct pagemigd *d)
 	d->exec = executor_new(exec_lookup, d, d->history);
 	if (!d->history || !d->exec)
 		return log_errno(LOG_ERR, ENOMEM, "starting");
-	executor_set_wanted(d->exec, exec_wanted);
+	executor_set_wanted(d->exec, pagemigd_exec_wanted);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -498,6 +454,7 @@ static int run(struct pagemigd *d)
 {
 	struct epoll_event evs[16];
 	int wait_ms = -1;
+	uint64_t now, watch_ms = 0; /* the departure watch's next turn */
 
 	/* the first cycle right away, so status has data before the first interval ends */
 	pagemigd_cycle(d);
@@ -513,12 +470,20 @@ static int run(struct pagemigd *d)
 		for (int i = 0; i < n && !d->stopping; i++)
 			dispatch(d, &evs[i]);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		control_expire(d->ctl, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+		now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		control_expire(d->ctl, now);
+		if (now >= watch_ms)
+			watch_ms = pagemigd_watch_departures(d, now);
 		/* moves in slices of at most 50 ms: signals and clients wait no longer */
 		wait_ms = d->stopping || d->paused ? -1 : executor_step(d->exec, 50);
 		wait_ms = pagemigd_ctl_step(d, wait_ms); /* manual moves, metrics file */
 		if (wait_ms < 0)
 			wait_ms = 1000; /* idle: wake now and then to expire silent clients */
+		now = mono_ms();
+		if (watch_ms <= now)
+			wait_ms = 0;
+		else if ((uint64_t)wait_ms > watch_ms - now)
+			wait_ms = (int)(watch_ms - now);
 	}
 	sd_notify(0, "STOPPING=1");
 	log_notice("stopping: %llu pages left unmoved, every process as it is",

@@ -47,6 +47,10 @@ struct managed {
 	bool topped_up;		 /* ... with only its pages first hot since the plan before */
 	struct left_node_window left; /* where it ran lately (executor's wanted check) */
 	int left_said;		      /* the node it was last logged to have left (-1: none) */
+	int departed;		      /* the home the watch last saw it leave (-1: none) */
+	bool moved;		      /* the watch saw it move to moved_to since its last clear
+					 home (pagemig_policy_proc.moved_to) */
+	int moved_to;
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };
@@ -105,6 +109,8 @@ struct pagemigd {
 	uint64_t cycles;
 	uint64_t plans_skipped; /* processes not planned in a cycle: settled or held, nothing new */
 	uint64_t plans_topped_up; /* processes planned with their newly accessed pages only */
+	uint64_t departures;	  /* processes the watch saw leave their home */
+	uint64_t departure_cycle_ms; /* when the cycle a departure brought forward is due */
 	uint64_t first_seen_since_plan; /* pages newly hot (snapshot n_first_seen) since the plan */
 	uint64_t last_cycle_ns;
 	uint64_t start_ms;
@@ -124,6 +130,27 @@ int pagemigd_cycle(struct pagemigd *d);
 /* The managed process with this pid, or NULL: a binary search, the table being sorted by pid
  * outside a scan (cycle.c). */
 struct managed *pagemigd_find_proc(struct pagemigd *d, pid_t pid);
+
+/*
+ * The executor's wanted check (exec_wanted_fn, ctx the daemon): whether process tgid still runs
+ * on node to, from its on-CPU time in the last half second or so (left_node.h). The kernel's
+ * counters are read only when a window can close. Without the on-CPU source, or for a node
+ * without CPUs, always yes. The first no for a node is logged and re-arms the process.
+ */
+bool pagemigd_exec_wanted(void *ctx, pid_t tgid, int to);
+
+/*
+ * The departure watch, called from the loop at the time it returned last (0 at first): a
+ * locality-managed process that the last cycle found on a clear home and that has left it
+ * (left_node()) is re-armed at once, and the next cycle comes a second later instead of at
+ * the end of its interval; logged, counted in departures, once per departure. The node it
+ * runs on now, if one, is its home for the plans until the cycles' own estimate agrees
+ * (managed.moved_to), and then the node watched. With the
+ * shipped 5 s interval, the cycles took two intervals to see that a process had changed node,
+ * and a workload switching every 20 s had its pages local for a second of each phase. Returns
+ * when to call it again (LEFT_NODE_WINDOW_MS on).
+ */
+uint64_t pagemigd_watch_departures(struct pagemigd *d, uint64_t now);
 
 /* Stop managing every process (on exit or when the sampler goes away). */
 void pagemigd_unmanage_all(struct pagemigd *d);

@@ -85,6 +85,7 @@ struct proc_params {
 	uint64_t allowed;     /* mems_allowed & policy_nodes & nodes with memory */
 	int home;	      /* -1 unknown */
 	int home_mem;	      /* memory node standing for home; -1 unknown or home_share too low */
+	bool moved;	      /* home is pagemig_policy_proc.moved_to */
 	struct hist_proc *hp; /* NULL without history */
 };
 
@@ -379,6 +380,12 @@ static void proc_setup(struct ctx *c, size_t i, struct proc_params *pp, struct p
 	pp->home = pagemig_policy_home(pr->oncpu, pr->n_oncpu, pp->share,
 				       PAGEMIG_POLICY_RECENT_NS(c->in->interval_ms), &home_share);
 	pp->home_mem = -1;
+	if (pp->type == PAGEMIG_POLICY_LOCALITY && pr->moved && pr->moved_to >= 0 &&
+	    pr->moved_to < MAX_NODES && c->v.mem_of[pr->moved_to] >= 0) {
+		pp->home = pr->moved_to;
+		pp->moved = true;
+		home_share = 1.0; /* all of the watch's window, or nearly */
+	}
 	if (pp->home >= 0 && home_share >= pp->share)
 		pp->home_mem = c->v.mem_of[pp->home];
 
@@ -446,7 +453,11 @@ static struct want want_locality(const struct ctx *c, const struct proc_params *
 
 	if (a->total < pp->hot)
 		return w;
-	if (a->top < 0) {
+	if (pp->moved && pp->home_mem >= 0 && (a->fresh & NODE_BIT(pp->home))) {
+		/* accessed from where it has just moved to: see moved_to */
+		w.to = pp->home_mem;
+		w.reason = PAGEMIG_REASON_LOCAL_PAGE;
+	} else if (a->top < 0) {
 		w.to = pp->home_mem;
 		w.reason = PAGEMIG_REASON_HOME_NODE;
 	} else {

@@ -166,6 +166,15 @@ struct pagemig_policy_proc {
 	 * left out are kept as they are, guards or not, and no whole-process request is made;
 	 * the plan's counts for the process cover the pages given */
 	bool partial;
+	/* under locality, when moved is set: the node (with CPUs) the process was seen to move
+	 * to since its last clear home, by a watch shorter than an interval (the daemon's
+	 * departure watch). It is the process's home for this plan, and a page accessed in the
+	 * last interval from there follows it whatever its older scores say: right after a move
+	 * its decayed on-CPU time and the scores of its pages still point to where it was, and
+	 * the interval that saw the move has samples from both nodes (the watch has the process
+	 * on moved_to for nine tenths of its time and more) */
+	bool moved;
+	int moved_to;
 };
 
 /*

@@ -1246,6 +1246,20 @@ int pagemig_sampler_rearm_early(struct pagemig_sampler *s, pid_t tgid)
 	return rearm_one(s, m, now_ns());
 }
 
+int pagemig_sampler_rearm_now(struct pagemig_sampler *s, pid_t tgid)
+{
+	struct sampler_managed *m = find_managed(s, tgid);
+
+	if (!m)
+		return -ENOENT;
+	if (!s->softdirty_ok)
+		return -EOPNOTSUPP;
+	if (m->held)
+		return 0;
+	s->stats.rearms_early++;
+	return rearm_one(s, m, now_ns());
+}
+
 int pagemig_sampler_rearm(struct pagemig_sampler *s)
 {
 	uint64_t now = now_ns();

@@ -258,6 +258,11 @@ int pagemig_sampler_rearm(struct pagemig_sampler *s);
  */
 int pagemig_sampler_rearm_early(struct pagemig_sampler *s, pid_t tgid);
 
+/* Re-arm tgid now, even when it was re-armed at the last drain: it has just moved to another
+ * node, and what it wrote since that re-arm was sampled where it ran before. Not while held.
+ * Returns 1 when re-armed, 0 when held, the errors of pagemig_sampler_rearm_early otherwise. */
+int pagemig_sampler_rearm_now(struct pagemig_sampler *s, pid_t tgid);
+
 /*
  * Hold (or release) tgid's re-arming: while held it is not re-armed, neither when due nor
  * early. For a process with more planned moves pending than a few intervals will do: the plan

@@ -43,10 +43,12 @@ static void test_switch(void **state)
 	ns[0] += 450 * MS, t += 500;
 	assert_true(left_node_feed(&w, ns, 2, t));
 	assert_false(left_node(&w, 0));
+	assert_int_equal(left_node_runs_on(&w), 0);
 	ns[1] += 480 * MS, t += 500; /* the switch */
 	assert_true(left_node_feed(&w, ns, 2, t));
 	assert_true(left_node(&w, 0));
 	assert_false(left_node(&w, 1));
+	assert_int_equal(left_node_runs_on(&w), 1);
 }
 
 /* Threads on both nodes: neither is left while each has a tenth of the time or more. */
@@ -59,9 +61,11 @@ static void test_spread(void **state)
 	ns[0] += 400 * MS, ns[1] += 45 * MS;
 	left_node_feed(&w, ns, 2, 600);
 	assert_false(left_node(&w, 1)); /* 45 of 445: 10.1% */
+	assert_int_equal(left_node_runs_on(&w), -1); /* 400 of 445: 89.9%, on neither */
 	ns[0] += 400 * MS, ns[1] += 40 * MS;
 	left_node_feed(&w, ns, 2, 1200);
 	assert_true(left_node(&w, 1)); /* 40 of 440: 9.1% */
+	assert_int_equal(left_node_runs_on(&w), 0);
 }
 
 /* Too little on-CPU time to tell (idle, or a thread never switched out): unknown, so no node
@@ -78,6 +82,7 @@ static void test_too_little(void **state)
 	ns[0] += LEFT_NODE_MIN_NS - 1;
 	left_node_feed(&w, ns, 2, 1000);
 	assert_false(left_node(&w, 1));
+	assert_int_equal(left_node_runs_on(&w), -1);
 }
 
 /* A window fed again only much later says mostly the past: it starts again, unknown. */

@@ -196,6 +196,7 @@ static void test_render_full(void **state)
 		.cycles = 12,
 		.plans_skipped = 7,
 		.plans_topped_up = 3,
+		.departures = 5,
 		.last_cycle_s = 0.002,
 		.cycle_buckets = {1, 5, 6},
 		.cycle_sum_s = 0.05,
@@ -259,6 +260,7 @@ static void test_render_full(void **state)
 	assert_true(value_of(text, "pagemig_up") == 1);
 	assert_true(value_of(text, "pagemig_plans_skipped_total") == 7);
 	assert_true(value_of(text, "pagemig_plans_topped_up_total") == 3);
+	assert_true(value_of(text, "pagemig_departures_total") == 5);
 	{
 		char series[128];
 

@@ -297,6 +297,67 @@ static void test_home_node_pages(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * Right after the process moved to another node (pagemig_policy_proc.moved_to, the daemon's
+ * departure watch): a page written since from there alone follows it, though its older scores
+ * and the decayed on-CPU time still point to the node it left, and though pagemig moved it
+ * there a moment ago (a new home, not ping-pong) - also when the interval has writes from the
+ * node it left (the move came part-way through it). A page written from the old node only
+ * stays.
+ */
+static void run_moved_to(bool moved, int fresh_from, const struct pagemig_plan_move **mv,
+			 struct fx *f)
+{
+	size_t p;
+
+	fx_init(f, 2, 0);
+	p = fx_proc(f, 100, 0);
+	fx_runs(f, p, 0, 100);
+	fx_page(f, p, fx_addr(1), 1, 5, 0);
+	assert_int_equal(fx_plan(f), 0);
+	assert_non_null(fx_move(f, 100, fx_addr(1)));
+	fx_execute(f);
+	fx_tick(f, 2000);
+	/* it now runs on node 0; the page's node-1 score has decayed less than it weighs */
+	f->procs[p].n = 0;
+	fx_page(f, p, fx_addr(1), 1, 4, 1);
+	fx_page(f, p, fx_addr(1), 0, 1, 1);
+	if (fresh_from != 1)
+		fx_fresh(f, p, 1); /* entry 1 is node 0's */
+	if (fresh_from != 0)
+		fx_fresh(f, p, 0);
+	f->procs[p].p.moved = moved;
+	f->procs[p].p.moved_to = 0;
+	assert_int_equal(fx_plan(f), 0);
+	*mv = fx_move(f, 100, fx_addr(1));
+}
+
+static void test_moved_to(void **state)
+{
+	const struct pagemig_plan_move *mv;
+	struct fx f;
+
+	run_moved_to(false, 0, &mv, &f);
+	assert_null(mv); /* its top node is where it is */
+	fx_fini(&f);
+
+	run_moved_to(true, 0, &mv, &f);
+	assert_non_null(mv);
+	assert_int_equal(mv->to, 0);
+	assert_int_equal(mv->reason, PAGEMIG_REASON_LOCAL_PAGE);
+	assert_int_equal(f.plan.procs[0].home, 0);
+	fx_fini(&f);
+
+	run_moved_to(true, -1, &mv, &f); /* written from both in the interval */
+	assert_non_null(mv);
+	assert_int_equal(mv->to, 0);
+	fx_fini(&f);
+
+	run_moved_to(true, 1, &mv, &f); /* from the node it left only */
+	assert_null(mv);
+	fx_fini(&f);
+}
+
 /* Only process-level data: a whole-process request to the home node, when allowed. */
 static void test_whole_process(void **state)
 {
@@ -469,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_tie_lower_node),
 		cmocka_unit_test(test_home_node_pages),
 		cmocka_unit_test(test_whole_process),
+		cmocka_unit_test(test_moved_to),
 		cmocka_unit_test(test_memoryless_node),
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_ignore),
