@@ -367,6 +367,28 @@ static bool has_score(const struct pagemig_page_score *pages, size_t n)
 	return false;
 }
 
+#define SETTLED_RECHECK_MS 60000
+
+/*
+ * Whether the accesses sampled of a settled process all went to pages on the accessing node
+ * when its last plan looked (pagemig_policy_history_fresh_local), and that full plan is recent
+ * (8 re-arm periods or a minute, whichever is longer): then it is not planned again. Every
+ * re-arm of a settled process that writes its whole set brings every page back as a fresh
+ * sample; planning it again asked where each is and found nothing to do, 330-470 ms a time for
+ * a 256 MiB set under emulation (the static case, once local). A page another mover took away
+ * meanwhile waits for the recheck.
+ */
+static bool settled_accesses_local(const struct pagemigd *d, const struct managed *m,
+				   const struct pagemig_page_score *pages, size_t n)
+{
+	uint64_t recheck = 8ull * d->cfg.sampler.rearm_ms;
+
+	if (recheck < SETTLED_RECHECK_MS)
+		recheck = SETTLED_RECHECK_MS;
+	return mono_ms() < m->full_plan_ms + recheck &&
+	       pagemig_policy_history_fresh_local(d->history, m->pid, pages, n);
+}
+
 /*
  * Whether m is planned this cycle. Not when every sampled page of it was only first touched
  * (a process filling its memory): no such page can be a candidate, and asking the kernel where
@@ -385,7 +407,9 @@ static bool has_score(const struct pagemig_page_score *pages, size_t n)
  * each of its pages is - most of a cycle's work for a big settled process - would give the same
  * plan, but for guards that expired meanwhile (a refusal, a freeze, another mover's move).
  * Those are looked at again with its next samples, at the latest 8 rearm periods or about a
- * minute later, whichever is longer.
+ * minute later, whichever is longer. Its samples do not plan it again either while they are
+ * all of pages on the accessing node when its last full plan looked
+ * (settled_accesses_local()).
  * Policies other than locality are planned every cycle, held or settled: free memory alone
  * makes tiering demote.
  */
@@ -403,7 +427,7 @@ static bool needs_plan(const struct pagemigd *d, const struct managed *m,
 		return true;
 	for (size_t i = 0; i < n; i++)
 		if (pages[i].weight)
-			return true;
+			return !settled_accesses_local(d, m, pages, n);
 	return false;
 }
 
@@ -451,6 +475,28 @@ static int grow_subset(struct pagemigd *d, size_t n)
 	return 0;
 }
 
+/* One process's policy input, for its entries pages[0..n) and their residence res. */
+static struct pagemig_policy_proc policy_proc(const struct managed *m,
+					      const struct pagemig_page_score *pages, size_t n,
+					      const int16_t *res,
+					      const struct pagemig_oncpu_score *oncpu, size_t n_oncpu)
+{
+	return (struct pagemig_policy_proc){
+		.tgid = m->pid,
+		.rule = m->rule,
+		.mems_allowed = m->mems_allowed,
+		.policy_nodes = m->policy_nodes,
+		.rss_pages = m->rss_pages,
+		.pages = pages,
+		.n_pages = n,
+		.resident = res,
+		.oncpu = oncpu,
+		.n_oncpu = n_oncpu,
+		.moved = m->moved,
+		.moved_to = m->moved_to,
+	};
+}
+
 /* Build the policy input: one entry per managed process that needs a plan, with its slice of
  * the snapshot and where those pages are. A top-up (topup drains since the plan before, else
  * 0) gives locality processes only their pages first found hot since: asking the kernel where
@@ -477,6 +523,8 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap, 
 		return err;
 	for (size_t i = 0; i < d->n_procs; i++) {
 		struct managed *m = &d->procs[i];
+		const struct pagemig_page_score *pages = snap ? snap->pages : NULL;
+		const struct pagemig_oncpu_score *oncpu = snap ? snap->oncpu : NULL;
 		size_t p0, o0;
 
 		/* the snapshot is sorted by tgid; so are the managed processes */
@@ -490,62 +538,42 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap, 
 		o0 = o;
 		while (snap && o < snap->n_oncpu && snap->oncpu[o].tgid == (uint32_t)m->pid)
 			o++;
-		m->home_node = snap ? home_node(d, m, snap->oncpu + o0, o - o0) : -1;
+		m->home_node = snap ? home_node(d, m, oncpu + o0, o - o0) : -1;
 		if (m->moved && m->home_clear && m->home_node == m->moved_to)
 			m->moved = false; /* the estimate has caught up with the departure watch */
-		m->replanned = needs_plan(d, m, snap ? snap->pages + p0 : NULL, p - p0);
+		m->replanned = needs_plan(d, m, pages ? pages + p0 : NULL, p - p0);
 		m->topped_up = m->replanned && topup && snap &&
 			       d->cfg.rules[m->rule].type == PAGEMIG_POLICY_LOCALITY;
 		if (m->topped_up) {
-			size_t n = pick_newly_hot(snap->pages + p0, p - p0, topup, d->subset + sub);
+			size_t n = pick_newly_hot(pages + p0, p - p0, topup, d->subset + sub);
+			int16_t *res = d->resident + n_snap + sub;
 
 			m->replanned = n > 0;
-			if (m->replanned) {
-				pin[k] = (struct pagemig_policy_proc){
-					.tgid = m->pid,
-					.rule = m->rule,
-					.mems_allowed = m->mems_allowed,
-					.policy_nodes = m->policy_nodes,
-					.rss_pages = m->rss_pages,
-					.pages = d->subset + sub,
-					.n_pages = n,
-					.resident = d->resident + n_snap + sub,
-					.oncpu = snap->oncpu + o0,
-					.n_oncpu = o - o0,
-					.partial = true,
-					.moved = m->moved,
-					.moved_to = m->moved_to,
-				};
-				/* its residence counts and local share: as the full plan saw them */
-				query_residence(m->pid, pin[k].pages, n, d->resident + n_snap + sub,
-						NULL);
-				sub += n;
-				pin_proc[k++] = i;
-				d->plans_topped_up++;
-			} else {
+			if (!m->replanned) {
 				d->plans_skipped++; /* nothing newly hot since the plan before */
+				continue;
 			}
+			pin[k] = policy_proc(m, d->subset + sub, n, res, oncpu + o0, o - o0);
+			pin[k].partial = true;
+			/* its residence counts and local share: as the full plan saw them */
+			query_residence(m->pid, pin[k].pages, n, res, NULL);
+			sub += n;
+			pin_proc[k++] = i;
+			d->plans_topped_up++;
 		} else if (m->replanned) {
-			pin[k] = (struct pagemig_policy_proc){
-				.tgid = m->pid,
-				.rule = m->rule,
-				.mems_allowed = m->mems_allowed,
-				.policy_nodes = m->policy_nodes,
-				.rss_pages = m->rss_pages,
-				.pages = snap ? snap->pages + p0 : NULL,
-				.n_pages = p - p0,
-				.resident = d->resident + p0,
-				.oncpu = snap ? snap->oncpu + o0 : NULL,
-				.n_oncpu = o - o0,
-				.moved = m->moved,
-				.moved_to = m->moved_to,
-			};
+			pin[k] = policy_proc(m, pages ? pages + p0 : NULL, p - p0, d->resident + p0,
+					     oncpu ? oncpu + o0 : NULL, o - o0);
 			query_residence(m->pid, pin[k].pages, pin[k].n_pages, d->resident + p0, m);
+			m->full_plan_ms = mono_ms();
 			summarise(m, pin[k].pages, pin[k].n_pages, pin[k].resident);
 			pin_proc[k++] = i;
 		} else {
 			d->plans_skipped++; /* local share, residence counts: as last seen */
 		}
+	}
+	for (size_t i = 0; i < d->n_procs; i++) {
+		const struct managed *m = &d->procs[i];
+
 		if (m->local_share >= 0) {
 			local += m->local_share * (double)m->pages_known;
 			total += (double)m->pages_known;
@@ -575,9 +603,9 @@ static bool plan_is_young(const struct pagemigd *d, uint64_t now)
 /*
  * For a plan made while the last one is young (plan_is_young(): its pending moves stay, and
  * this plan's go first), the drains since the last plan: locality processes are then topped up
- * with their pages first found hot since (build_input()), not planned whole again. 0 for a full plan:
- * when the last plan has run out or grown old, or is too far back to tell, or the last full
- * plan is PLAN_MAX_AGE intervals old (what only a full plan sees: guards that expired, pages
+ * with their pages first found hot since (build_input()), not planned whole again. 0 for a
+ * full plan: when the last plan has run out or grown old, or is too far back to tell, or the
+ * last full plan is PLAN_MAX_AGE intervals old (what only a full plan sees: guards that expired, pages
  * another mover moved, a new home for pages without an accessing node).
  */
 static uint64_t topup_drains(const struct pagemigd *d, const struct pagemig_snapshot *snap)

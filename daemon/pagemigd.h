@@ -45,6 +45,7 @@ struct managed {
 	int held_home;		 /* home_node when the hold began */
 	bool replanned;		 /* in the latest plan's input (not left out as held or settled) */
 	bool topped_up;		 /* ... with only its pages first hot since the plan before */
+	uint64_t full_plan_ms;	 /* when it was last planned with all of its sampled pages */
 	struct left_node_window left; /* where it ran lately (executor's wanted check) */
 	int left_said;		      /* the node it was last logged to have left (-1: none) */
 	int departed;		      /* the home the watch last saw it leave (-1: none) */
@@ -133,9 +134,11 @@ struct managed *pagemigd_find_proc(struct pagemigd *d, pid_t pid);
 
 /*
  * The executor's wanted check (exec_wanted_fn, ctx the daemon): whether process tgid still runs
- * on node to, from its on-CPU time in the last half second or so (left_node.h). The kernel's
- * counters are read only when a window can close. Without the on-CPU source, or for a node
- * without CPUs, always yes. The first no for a node is logged and re-arms the process.
+ * on node to, from its on-CPU time in the last half second or so (left_node.h), when to is
+ * where it ran (its home at the last cycle, or where the departure watch saw it go). The
+ * kernel's counters are read only when a window can close. Without the on-CPU source, for a
+ * node without CPUs, or for a move to another node (a page written by a thread there), always
+ * yes. The first no for a node is logged and re-arms the process.
  */
 bool pagemigd_exec_wanted(void *ctx, pid_t tgid, int to);
 

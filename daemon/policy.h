@@ -216,6 +216,19 @@ void pagemig_policy_history_refused(struct pagemig_policy_history *h, pid_t tgid
  * tgid, or the new one inherits the old one's cooldowns. h NULL is fine. */
 void pagemig_policy_history_forget(struct pagemig_policy_history *h, pid_t tgid);
 
+/*
+ * Whether every access sampled in the last interval among a process's entries (weight > 0, a
+ * known accessing node; pages sorted as in pagemig_policy_proc.pages) was to a page that the
+ * last plan saw on the accessing node, or that is refused or frozen (its move is not asked for
+ * until the freeze ends), and no move of the process was reported since. For a
+ * process whose last plan had nothing for it, a new plan would then most likely have nothing
+ * either - but for a page another mover moved since, which only a plan asking where the pages
+ * are would see. False without a record of the process or of any such page. Pure, O(n + its
+ * records).
+ */
+bool pagemig_policy_history_fresh_local(const struct pagemig_policy_history *h, pid_t tgid,
+					const struct pagemig_page_score *pages, size_t n);
+
 struct pagemig_policy_history_stats {
 	size_t pages;	   /* page records and pending moves held */
 	size_t max_pages;  /* the bound on records */

@@ -323,6 +323,34 @@ void pagemig_policy_history_forget(struct pagemig_policy_history *h, pid_t tgid)
 	proc_delete(h, i);
 }
 
+bool pagemig_policy_history_fresh_local(const struct pagemig_policy_history *h, pid_t tgid,
+					const struct pagemig_page_score *pages, size_t n)
+{
+	size_t i = h && tgid > 0 ? proc_find(h, (uint32_t)tgid) : SIZE_MAX, j = 0;
+	const struct hist_proc *p;
+
+	if (i == SIZE_MAX)
+		return false;
+	p = h->procs[i];
+	if (p->n_pend)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!pages[i].weight || pages[i].node == PAGEMIG_SAMPLER_NODE_UNKNOWN)
+			continue;
+		while (j < p->n && p->recs[j].page < pages[i].page)
+			j++;
+		if (j == p->n || p->recs[j].page != pages[i].page)
+			return false;
+		/* a page the kernel refused to move, or frozen after ping-pong, stays where it is
+		 * whatever it is accessed from: one such page made every re-arm replan */
+		if (p->recs[j].seen != (int)pages[i].node &&
+		    (p->recs[j].flags & HIST_STATE) != HIST_REFUSED &&
+		    (p->recs[j].flags & HIST_STATE) != HIST_FROZEN)
+			return false;
+	}
+	return true;
+}
+
 void pagemig_policy_history_stats(const struct pagemig_policy_history *h,
 				  struct pagemig_policy_history_stats *ret)
 {

@@ -565,6 +565,49 @@ static void scenario_depart(void)
 		grep_log("", true);
 }
 
+/*
+ * Once its set is local the process settles; it keeps writing the set, so every re-arm brings
+ * all of it back as fresh samples, all from the node the pages are on. Such samples do not plan
+ * it again (no residence query, no planning pass; plans_skipped) until its last full plan is a
+ * minute old: before, each re-arm of the settling back-off (2, 4, 8 s ...) planned it in full,
+ * for nothing to do.
+ */
+static void scenario_settled(void)
+{
+	const char *args[] = {"--hot",	     "32", "--cold", "0", "--mem-node", "0",
+			      "--alloc-cpu", "0",  "--cpu",  "1", NULL};
+	char needle[64];
+	struct workload w;
+	double t, ta, tb;
+	long long skipped;
+	size_t before, after;
+	pid_t d;
+
+	start_workload_shown(&w, args);
+	d = start_daemon(locality_conf, false, NULL);
+	t = wait_hot_on(&w, 1, 1.0, 60);
+	CHECK(t >= 0);
+	sleep(4); /* a plan with nothing to do: settled */
+	snprintf(needle, sizeof(needle), "pid %d: home", (int)w.pid); /* a full plan's line */
+	ta = now_s();
+	skipped = status_int("plans_skipped");
+	sleep(12);
+	tb = now_s();
+	before = log_lines_before(needle, ta);
+	after = log_lines_before(needle, tb);
+	skipped = status_int("plans_skipped") - skipped;
+	printf("  local after %.1f s; in the 12 s after settling: %zu full plans, %lld skipped\n",
+	       t, after - before, skipped);
+	CHECK(before >= 1);
+	CHECK_EQ(after - before, 0);
+	CHECK(skipped >= 8); /* a cycle a second */
+	CHECK_EQ(on_node(w.pid, w.hot, w.hot_bytes, 1), w.hot_bytes / ps);
+	CHECK_EQ(stop_workload(&w), 0);
+	CHECK_EQ(stop_daemon(d), 0);
+	if (check_failures)
+		grep_log("", true);
+}
+
 /* What pagemigctl --json answers to args, parsed; NULL when it failed. */
 static struct json_object *ctl_json(const char *args)
 {
@@ -702,7 +745,7 @@ int main(int argc, char **argv)
 		{"tiering", scenario_tiering}, {"thp", scenario_thp},
 		{"phase", scenario_phase},     {"tiering_early", scenario_tiering_early},
 		{"held", scenario_held},       {"left", scenario_left},
-		{"depart", scenario_depart},
+		{"depart", scenario_depart},   {"settled", scenario_settled},
 	};
 	const char *tmp = getenv("TMPDIR");
 

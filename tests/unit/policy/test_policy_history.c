@@ -186,11 +186,11 @@ static void test_moved_unknown_page(void **state)
 }
 
 /*
- * A top-up (pagemig_policy_proc.partial) names only the pages first found hot since the plan before:
- * the records of the others stay, guards or not. Here a page seen from two nodes (HIST_MULTI)
- * keeps its record through the top-up, so a later plan that sees it from one node only still
- * leaves it as shared; and ten local pages keep theirs. The same plan made as a full one
- * forgets both (nothing guards them), and the shared page then moves.
+ * A top-up (pagemig_policy_proc.partial) names only the pages first found hot since the plan
+ * before: the records of the others stay, guards or not. Here a page seen from two nodes
+ * (HIST_MULTI) keeps its record through the top-up, so a later plan that sees it from one node
+ * only still leaves it as shared; and ten local pages keep theirs. The same plan made as a full
+ * one forgets both (nothing guards them), and the shared page then moves.
  */
 static void partial_plan_run(bool partial, size_t *records_after, bool *shared_moved)
 {
@@ -263,6 +263,56 @@ static void test_partial_plan_no_whole_process(void **state)
 	fx_fini(&f);
 }
 
+/* fresh_local: the last interval's accesses all to pages the last plan saw on the accessing
+ * node, nothing reported moved since. */
+static void test_fresh_local(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_runs(&f, p, 0, 100);
+	for (int i = 0; i < 4; i++)
+		fx_page(&f, p, fx_addr(i), 1, 5, 1);
+	assert_false(pagemig_policy_history_fresh_local(f.h, 100, f.procs[p].pages, 4));
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+	/* nothing fresh: nothing says otherwise */
+	assert_true(pagemig_policy_history_fresh_local(f.h, 100, f.procs[p].pages, 4));
+	fx_fresh(&f, p, 0);
+	fx_fresh(&f, p, 3);
+	assert_true(pagemig_policy_history_fresh_local(f.h, 100, f.procs[p].pages, 4));
+	assert_false(pagemig_policy_history_fresh_local(f.h, 200, f.procs[p].pages, 4));
+	/* a fresh access from node 0 to a page seen on node 1 */
+	fx_page(&f, p, fx_addr(2), 0, 1, 1);
+	fx_fresh(&f, p, 4);
+	fx_tick(&f, 1000);
+	assert_int_equal(fx_plan(&f), 0); /* sorts the entries */
+	assert_false(pagemig_policy_history_fresh_local(f.h, 100, f.procs[p].pages, 5));
+	/* ... a page the plan never saw */
+	f.procs[p].n = 0;
+	fx_page(&f, p, fx_addr(9), 1, 1, 1);
+	fx_fresh(&f, p, 0);
+	assert_false(pagemig_policy_history_fresh_local(f.h, 100, f.procs[p].pages, 1));
+	/* ... unless the kernel refused to move that page: it stays whatever accesses it */
+	assert_int_equal(fx_plan(&f), 0); /* page 9 seen on node 1 */
+	pagemig_policy_history_refused(f.h, 100, fx_addr(9), 0, f.now);
+	assert_false(pagemig_policy_history_fresh_local(f.h, 100, f.procs[p].pages, 1));
+	assert_int_equal(fx_plan(&f), 0); /* the refusal folded in */
+	fx_page(&f, p, fx_addr(9), 0, 1, 1);
+	fx_fresh(&f, p, 1);
+	assert_true(pagemig_policy_history_fresh_local(f.h, 100, f.procs[p].pages, 2));
+	/* a move reported since the plan (pages 0-3 are forgotten by now: not sampled since) */
+	f.procs[p].n = 0;
+	fx_page(&f, p, fx_addr(9), 1, 5, 1);
+	fx_fresh(&f, p, 0);
+	assert_true(pagemig_policy_history_fresh_local(f.h, 100, f.procs[p].pages, 1));
+	pagemig_policy_history_moved(f.h, 100, fx_addr(3), 0, 1, f.now);
+	assert_false(pagemig_policy_history_fresh_local(f.h, 100, f.procs[p].pages, 1));
+	fx_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_moved_unknown_page),
 		cmocka_unit_test(test_partial_plan_keeps_records),
 		cmocka_unit_test(test_partial_plan_no_whole_process),
+		cmocka_unit_test(test_fresh_local),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
