@@ -48,12 +48,12 @@ bool pagemigd_exec_wanted(void *ctx, pid_t tgid, int to)
 	if (!d->sampler || to < 0 || to >= PAGEMIG_TOPO_MAX_NODES || !d->topo.node[to].ncpus)
 		return true;
 	m = pagemigd_find_proc(d, tgid);
-	/* only moves that follow the process to where it ran (its home at the last cycle, or
-	 * where the watch saw it go): a page that a thread of it writes on another node goes
-	 * there whatever the rest does. Two pages of the lab's workload written from node 0, by
-	 * a thread with a few percent of its time, were dropped at every cycle and planned again
-	 * at the next, and the process never settled */
-	if (!m || to != (m->moved ? m->moved_to : m->home_node))
+	/* only moves that follow the process to where it ran (its home at the last cycle, the
+	 * home the watch saw it leave, or where the watch saw it go): a page that a thread of it
+	 * writes on another node goes there whatever the rest does. Two pages of the lab's
+	 * workload written from node 0, by a thread with a few percent of its time, were dropped
+	 * at every cycle and planned again at the next, and the process never settled */
+	if (!m || (to != m->home_node && to != m->departed && !(m->moved && to == m->moved_to)))
 		return true;
 	feed_window(d, m, mono_ms());
 	if (!left_node(&m->left, to)) {

@@ -135,7 +135,8 @@ struct managed *pagemigd_find_proc(struct pagemigd *d, pid_t pid);
 /*
  * The executor's wanted check (exec_wanted_fn, ctx the daemon): whether process tgid still runs
  * on node to, from its on-CPU time in the last half second or so (left_node.h), when to is
- * where it ran (its home at the last cycle, or where the departure watch saw it go). The
+ * where it ran (its home at the last cycle, the home the departure watch saw it leave, or
+ * where the watch saw it go). The
  * kernel's counters are read only when a window can close. Without the on-CPU source, for a
  * node without CPUs, or for a move to another node (a page written by a thread there), always
  * yes. The first no for a node is logged and re-arms the process.
