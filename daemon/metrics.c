@@ -263,8 +263,8 @@ static void render_cycle(const struct pagemig_metrics_input *in, struct metrics_
 		       "Times a cycle did not plan a settled or held process again.");
 	metrics_u64(t, NULL, in->plans_skipped, NULL);
 	metrics_family(t, "pagemig_plans_topped_up_total", "counter",
-		       "Times a cycle planned only a process's pages first found hot since the last plan, "
-		       "while that plan's moves ran.");
+		       "Times a cycle planned only a process's pages first found hot since the "
+		       "last plan, while that plan's moves ran.");
 	metrics_u64(t, NULL, in->plans_topped_up, NULL);
 	metrics_family(t, "pagemig_departures_total", "counter",
 		       "Times a process was seen leaving its home node between cycles (re-armed, "
@@ -462,8 +462,8 @@ static void render_sampler(const struct pagemig_metrics_input *in, struct metric
 		metrics_u64(t, NULL, st->audit_events, "source", "audit", NULL);
 		metrics_u64(t, NULL, st->rearms, "source", "softdirty", NULL);
 		metrics_family(t, "pagemig_sampler_rearms_early_total", "counter",
-			       "Soft-dirty re-arms made before their period for a process whose "
-			       "hot far pages wait for a second sample (tiering).");
+			       "Soft-dirty re-arms made before their period: hot far pages wait for "
+			       "a second sample (tiering), or the process changed node.");
 		metrics_u64(t, NULL, st->rearms_early, NULL);
 		metrics_family(t, "pagemig_sampler_rearms_grown_total", "counter",
 			       "Soft-dirty re-arms made before their period for a process that had "
