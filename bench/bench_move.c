@@ -40,8 +40,6 @@
 #define MAX_LIST       16
 #define MAX_N	       65536 /* pagemig clamps pages_per_call here */
 #define PLACE_CHUNK    4096
-#define SETTLE_TRIES   20   /* re-queries of a page found off target */
-#define SETTLE_US      2000 /* between them */
 #define QUERY_CHUNK    65536
 #define TARGET_4K      0.97
 #define TARGET_THP     1.00
@@ -216,9 +214,11 @@ static long raw_move(size_t k, void **pages, const int *nodes, int *status, int 
 	return syscall(SYS_move_pages, 0, (unsigned long)k, pages, nodes, status, flags);
 }
 
-/* Ask where every page is, into b->status. Returns 0 or -errno. */
-static int query_all(struct buffer *b)
+/* Ask where every page of the buffer is, into its status. Returns 0 or -errno. */
+static int query_all(void *buffer)
 {
+	struct buffer *b = buffer;
+
 	for (size_t off = 0; off < b->npages; off += QUERY_CHUNK) {
 		size_t k = b->npages - off < QUERY_CHUNK ? b->npages - off : QUERY_CHUNK;
 
@@ -262,7 +262,7 @@ static int place(struct buffer *b, int node)
 	set_target(b, node);
 	for (int pass = 0; pass < 5 && !all; pass++) {
 		if (pass)
-			usleep(SETTLE_US);
+			usleep(BENCH_SETTLE_US);
 		for (size_t off = 0; off < b->npages; off += PLACE_CHUNK) {
 			size_t k = b->npages - off < PLACE_CHUNK ? b->npages - off : PLACE_CHUNK;
 
@@ -284,8 +284,9 @@ static int place(struct buffer *b, int node)
 	return -EIO;
 }
 
-static size_t count_off(const struct buffer *b, int node)
+static size_t count_off(const void *buffer, int node)
 {
+	const struct buffer *b = buffer;
 	size_t off = 0;
 
 	for (size_t i = 0; i < b->npages; i++)
@@ -306,21 +307,10 @@ static unsigned long false_off;
  */
 static int verify(struct buffer *b, int node, const struct config *cfg, const char *who)
 {
-	size_t off = 0, first = 0;
-	int err = 0;
+	size_t first;
+	long off = bench_settle_off(query_all, count_off, b, node, &first);
+	int err = off < 0 ? (int)off : 0;
 
-	for (int attempt = 0; attempt <= SETTLE_TRIES; attempt++) {
-		if (attempt)
-			usleep(SETTLE_US);
-		err = query_all(b);
-		if (err)
-			break;
-		off = count_off(b, node);
-		if (!attempt)
-			first = off;
-		if (!off)
-			break;
-	}
 	if (err) {
 		fprintf(stderr, "%s: verification query after %s: %s\n", prog, who, strerror(-err));
 		return err;

@@ -39,8 +39,6 @@
 #define SENTINEL       INT_MIN
 #define TARGET_RATIO   1.00
 #define TARGET_CALL_MS 20.0
-#define SETTLE_TRIES   20   /* re-queries of a page found off target */
-#define SETTLE_US      2000 /* between them */
 
 extern char **environ;
 
@@ -308,8 +306,10 @@ static int child_checksum(struct child *ch, uint64_t *sum)
 
 /* ---- placement and checks ---------------------------------------------------------------- */
 
-static int query_buffer(struct child *ch)
+static int query_buffer(void *child)
 {
+	struct child *ch = child;
+
 	for (size_t i = 0; i < ch->npages; i++)
 		ch->status[i] = SENTINEL;
 	if (syscall(SYS_move_pages, ch->pid, ch->npages, ch->pages, NULL, ch->status, 0) < 0)
@@ -317,8 +317,9 @@ static int query_buffer(struct child *ch)
 	return 0;
 }
 
-static size_t count_off(const struct child *ch, int node)
+static size_t count_off(const void *child, int node)
 {
+	const struct child *ch = child;
 	size_t off = 0;
 
 	for (size_t i = 0; i < ch->npages; i++)
@@ -361,7 +362,7 @@ static int place(struct child *ch, int node, const int *mem, int nmem)
 
 	for (int pass = 0; pass < 5; pass++) {
 		if (pass)
-			usleep(SETTLE_US);
+			usleep(BENCH_SETTLE_US);
 		for (int i = 0; i < nmem; i++) {
 			if (mem[i] == node)
 				continue;
@@ -392,29 +393,17 @@ static unsigned long transients;
 static int verify(struct child *ch, int node, const char *who)
 {
 	uint64_t sum = 0;
-	size_t off = 0, first = 0;
-	int err = 0;
+	size_t first;
+	long off = bench_settle_off(query_buffer, count_off, ch, node, &first);
+	int err = off < 0 ? (int)off : 0;
 
-	/* a page under migration by someone else reads as not present for a moment */
-	for (int attempt = 0; attempt <= SETTLE_TRIES; attempt++) {
-		if (attempt)
-			usleep(SETTLE_US);
-		err = query_buffer(ch);
-		if (err)
-			break;
-		off = count_off(ch, node);
-		if (!attempt)
-			first = off;
-		if (!off)
-			break;
-	}
 	if (err) {
 		fprintf(stderr, "%s: verification query after %s: %s\n", prog, who, strerror(-err));
 		return err;
 	}
 	if (off) {
 		fprintf(stderr,
-			"%s: WRONG RESULT after %s: %zu of %zu buffer pages not on node %d\n", prog,
+			"%s: WRONG RESULT after %s: %ld of %zu buffer pages not on node %d\n", prog,
 			who, off, ch->npages, node);
 		return -EIO;
 	}

@@ -321,3 +321,26 @@ uint64_t bench_checksum(const void *buf, size_t bytes, bool full)
 		}
 	return h;
 }
+
+long bench_settle_off(int (*query)(void *ctx), size_t (*count_off)(const void *ctx, int node),
+		      void *ctx, int node, size_t *first)
+{
+	size_t off = 0;
+
+	*first = 0;
+	for (int attempt = 0; attempt <= BENCH_SETTLE_TRIES; attempt++) {
+		int err;
+
+		if (attempt)
+			usleep(BENCH_SETTLE_US);
+		err = query(ctx);
+		if (err)
+			return err;
+		off = count_off(ctx, node);
+		if (!attempt)
+			*first = off;
+		if (!off)
+			break;
+	}
+	return (long)off;
+}

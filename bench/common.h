@@ -78,4 +78,17 @@ void bench_fill(void *buf, size_t bytes, uint64_t seed);
  * last word included), enough to see a page that was lost, swapped or zeroed. */
 uint64_t bench_checksum(const void *buf, size_t bytes, bool full);
 
+/* Re-queries of pages found off target, and the pause between them (bench_settle_off). */
+#define BENCH_SETTLE_TRIES 20
+#define BENCH_SETTLE_US	   2000
+
+/*
+ * How many pages are off target node after asking where they are (query(ctx), 0 or a negative
+ * errno) and counting (count_off(ctx, node)), asked again up to BENCH_SETTLE_TRIES times while
+ * some are: a page under migration by another mover reads as not present for a moment. *first
+ * gets the count of the first query. Returns the last count, or query's error.
+ */
+long bench_settle_off(int (*query)(void *ctx), size_t (*count_off)(const void *ctx, int node),
+		      void *ctx, int node, size_t *first);
+
 #endif /* PAGEMIG_BENCH_COMMON_H */

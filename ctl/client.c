@@ -86,11 +86,16 @@ static int connect_socket(const char *path, int64_t deadline)
 	}
 }
 
-static int send_all(int fd, const uint8_t *p, size_t len, int64_t deadline)
+/* Send (out) or receive all len bytes at p by deadline; a peer that closes while we receive
+ * is -ECONNRESET. */
+static int transfer_all(int fd, uint8_t *p, size_t len, int64_t deadline, bool out)
 {
 	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT)
+				: recv(fd, p, len, MSG_DONTWAIT);
 
+		if (n == 0 && !out)
+			return -ECONNRESET;
 		if (n < 0) {
 			int err;
 
@@ -98,7 +103,7 @@ static int send_all(int fd, const uint8_t *p, size_t len, int64_t deadline)
 				continue;
 			if (errno != EAGAIN)
 				return -errno;
-			err = wait_fd(fd, POLLOUT, deadline);
+			err = wait_fd(fd, out ? POLLOUT : POLLIN, deadline);
 			if (err)
 				return err;
 			continue;
@@ -109,29 +114,14 @@ static int send_all(int fd, const uint8_t *p, size_t len, int64_t deadline)
 	return 0;
 }
 
+static int send_all(int fd, const uint8_t *p, size_t len, int64_t deadline)
+{
+	return transfer_all(fd, (uint8_t *)p, len, deadline, true);
+}
+
 static int recv_all(int fd, uint8_t *p, size_t len, int64_t deadline)
 {
-	while (len) {
-		ssize_t n = recv(fd, p, len, MSG_DONTWAIT);
-
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0) {
-			int err;
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			err = wait_fd(fd, POLLIN, deadline);
-			if (err)
-				return err;
-			continue;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return transfer_all(fd, p, len, deadline, false);
 }
 
 int ctl_call(const char *socket_path, int timeout_ms, const char *command, struct json_object *args,

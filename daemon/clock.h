@@ -25,6 +25,13 @@ static inline uint64_t mono_ms(void)
 	return mono_ns() / 1000000;
 }
 
+/* ms milliseconds as a timespec (timerfd periods and first expiries). */
+static inline struct timespec ms_timespec(uint64_t ms)
+{
+	return (struct timespec){.tv_sec = (time_t)(ms / 1000),
+				 .tv_nsec = (long)(ms % 1000) * 1000000};
+}
+
 /* Wall-clock milliseconds since the epoch (for history entries shown to people). */
 static inline uint64_t real_ms(void)
 {

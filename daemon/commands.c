@@ -316,23 +316,6 @@ bad:
 
 /* ---- lookups ------------------------------------------------------------------------------- */
 
-static struct managed *find_managed(const struct pagemigd *d, pid_t pid)
-{
-	size_t lo = 0, hi = d->n_procs;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (d->procs[mid].pid == pid)
-			return &d->procs[mid];
-		if (d->procs[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 static const struct pagemig_policy_rule *rule_of(const struct pagemigd *d, const struct managed *m)
 {
 	return m && m->rule >= 0 && (size_t)m->rule < d->cfg.n_rules ? &d->cfg.rules[m->rule]
@@ -360,7 +343,7 @@ static void account_history(struct pagemigd *d)
 		struct managed *m;
 
 		x = executor_history(d->exec, i, NULL);
-		m = find_managed(d, x->pid);
+		m = pagemigd_find_proc(d, x->pid);
 		if (m) {
 			m->pages_moved += x->moved;
 			m->pages_failed += x->failed;
@@ -922,7 +905,7 @@ static int cmd_proc(void *ctx, const struct control_peer *peer, struct json_obje
 		return -EACCES;
 	}
 	account_history(d);
-	m = find_managed(d, (pid_t)pid);
+	m = pagemigd_find_proc(d, (pid_t)pid);
 	r = rule_of(d, m);
 	o = json_object_new_object();
 	add_int(o, "pid", pid);
@@ -1489,7 +1472,7 @@ static void finish_move(struct pagemigd *d, int err, const char *why)
 		st->manual_pages_failed += (uint64_t)j->off_target;
 	}
 	{
-		struct managed *m = find_managed(d, j->pid);
+		struct managed *m = pagemigd_find_proc(d, j->pid);
 
 		if (m) {
 			m->pages_moved += j->rep.pages_moved;

@@ -243,7 +243,8 @@ static const struct pagemig_config_key keys[] = {
 	 "that a tiering policy has seen used in one interval only is cleared at once, for "
 	 "their second sample; one with more planned moves pending than three intervals do "
 	 "is not cleared until they are nearly done; one that has just filled more of its memory "
-	 "(an eighth or more, since its last clearing) is cleared once it stops.",
+	 "(an eighth or more, since its last clearing) is cleared once it stops; one that leaves "
+	 "its home node is cleared at once (the departure watch).",
 	 0,
 	 IMPL(.sect = SECT_SAMPLER, .vt = V_DURATION, CFG(sampler.rearm_ms), .res_us = 1000,
 	      .flags = K_ZERO, .min = 1000, .max = MS_PER_H, .special = "0: every interval")},

@@ -82,7 +82,7 @@ static void refresh_topology(struct pagemigd *d)
 /* Binary search among the first n entries, which are sorted by pid (a scan appends the
  * processes it adopts unsorted after them: searching those too could miss a pid and adopt it a
  * second time). */
-static struct managed *find_proc(struct pagemigd *d, size_t n, pid_t pid)
+static struct managed *find_proc(const struct pagemigd *d, size_t n, pid_t pid)
 {
 	size_t lo = 0, hi = n;
 
@@ -116,7 +116,7 @@ void pagemigd_unmanage_all(struct pagemigd *d)
 	d->n_procs = 0;
 }
 
-struct managed *pagemigd_find_proc(struct pagemigd *d, pid_t pid)
+struct managed *pagemigd_find_proc(const struct pagemigd *d, pid_t pid)
 {
 	return find_proc(d, d->n_procs, pid);
 }
@@ -497,6 +497,25 @@ static struct pagemig_policy_proc policy_proc(const struct managed *m,
 	};
 }
 
+/*
+ * Whether the node the departure watch saw m move to stops being its home for the plans: when
+ * the cycles' estimate agrees (it is then the home the watch follows), or when MOVED_INTERVALS
+ * intervals after the move the estimate still finds no clear home - by then the time before the
+ * move weighs little in it (the recent on-CPU time halves every interval: 1/16 of the weight),
+ * so the process spreads over nodes, or hardly runs. Not sooner: one half-second window after a
+ * move often has it under 90% on the new node (its other threads, the moves' own faults), and
+ * dropping the new home at that (tried) left the lab's phase set stuck behind the cooldown.
+ */
+#define MOVED_INTERVALS 4
+static bool moved_expired(const struct pagemigd *d, const struct managed *m)
+{
+	if (!m->moved)
+		return false;
+	if (m->home_clear)
+		return m->home_node == m->moved_to;
+	return mono_ms() - m->moved_ms >= MOVED_INTERVALS * d->cfg.interval_ms;
+}
+
 /* Build the policy input: one entry per managed process that needs a plan, with its slice of
  * the snapshot and where those pages are. A top-up (topup drains since the plan before, else
  * 0) gives locality processes only their pages first found hot since: asking the kernel where
@@ -539,8 +558,18 @@ static int build_input(struct pagemigd *d, const struct pagemig_snapshot *snap, 
 		while (snap && o < snap->n_oncpu && snap->oncpu[o].tgid == (uint32_t)m->pid)
 			o++;
 		m->home_node = snap ? home_node(d, m, oncpu + o0, o - o0) : -1;
-		if (m->moved && m->home_clear && m->home_node == m->moved_to)
-			m->moved = false; /* the estimate has caught up with the departure watch */
+		if (moved_expired(d, m)) {
+			m->moved = false;
+			if (!m->home_clear)
+				log_msg(LOG_INFO,
+					&(struct log_fields){.policy = d->cfg.rules[m->rule].name,
+							     .pid = m->pid,
+							     .node = m->moved_to,
+							     .pages = -1},
+					"process %d (%s) runs on no one node since it moved to node "
+					"%d: its home is what its on-CPU time says again",
+					(int)m->pid, m->comm, m->moved_to);
+		}
 		m->replanned = needs_plan(d, m, pages ? pages + p0 : NULL, p - p0);
 		m->topped_up = m->replanned && topup && snap &&
 			       d->cfg.rules[m->rule].type == PAGEMIG_POLICY_LOCALITY;

@@ -85,10 +85,8 @@ bool pagemigd_exec_wanted(void *ctx, pid_t tgid, int to)
 static void cycle_after_departure(struct pagemigd *d, uint64_t now)
 {
 	struct itimerspec its = {
-		.it_value = {.tv_sec = DEPARTURE_CYCLE_MS / 1000,
-			     .tv_nsec = (long)(DEPARTURE_CYCLE_MS % 1000) * 1000000},
-		.it_interval = {.tv_sec = (time_t)(d->cfg.interval_ms / 1000),
-				.tv_nsec = (long)(d->cfg.interval_ms % 1000) * 1000000},
+		.it_value = ms_timespec(DEPARTURE_CYCLE_MS),
+		.it_interval = ms_timespec(d->cfg.interval_ms),
 	};
 
 	if (d->timerfd < 0 || now < d->departure_cycle_ms)
@@ -119,6 +117,7 @@ static void departed(struct pagemigd *d, struct managed *m, int h)
 	m->departed = h;
 	m->moved = to >= 0 && to != h && d->topo.node[to].ncpus;
 	m->moved_to = m->moved ? to : -1;
+	m->moved_ms = mono_ms();
 	d->departures++;
 	/* even if it was at the last drain: what it wrote since was sampled on h */
 	rearmed = rearm(d, m, true);

@@ -148,15 +148,14 @@ static void apply_config(struct pagemigd *d)
 {
 	struct pagemig_opts o;
 	struct itimerspec its = {
-		.it_interval = {.tv_sec = (time_t)(d->cfg.interval_ms / 1000),
-				.tv_nsec = (long)(d->cfg.interval_ms % 1000) * 1000000},
+		.it_interval = ms_timespec(d->cfg.interval_ms),
+		.it_value = ms_timespec(d->cfg.interval_ms),
 	};
 
 	pagemig_config_migrate_opts(&d->cfg, &o);
 	o.rate_bytes_per_s = 0; /* the executor paces itself between slices */
 	log_set_level(d->cfg.log_level);
 	executor_configure(d->exec, &o, d->cfg.rate_bytes_per_s, d->cfg.rules, d->cfg.n_rules);
-	its.it_value = its.it_interval;
 	if (d->timerfd >= 0)
 		timerfd_settime(d->timerfd, 0, &its, NULL);
 }
@@ -267,12 +266,9 @@ static int setup(struct pagemigd *d)
 	sigset_t mask;
 	bool group_missing = false;
 	uint64_t wd_usec = 0;
-	struct timespec ts_now;
 	int err;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts_now);
-
-	d->start_ms = (uint64_t)ts_now.tv_sec * 1000 + (uint64_t)ts_now.tv_nsec / 1000000;
+	d->start_ms = mono_ms();
 	err = pagemig_topology_load(&d->topo);
 	if (err)
 		return log_errno(LOG_ERR, err, "reading the NUMA topology");
@@ -314,11 +310,11 @@ static int setup(struct pagemigd *d)
 		return log_errno(LOG_ERR, ENOMEM, "starting");
 
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec) {
-		struct itimerspec its = {.it_interval = {.tv_sec = (time_t)(wd_usec / 2000000),
-							 .tv_nsec = (long)(wd_usec / 2 % 1000000) *
-								    1000}};
+		/* ping at half the watchdog's period (at least every millisecond) */
+		uint64_t ping_ms = wd_usec >= 2000 ? wd_usec / 2000 : 1;
+		struct itimerspec its = {.it_interval = ms_timespec(ping_ms),
+					 .it_value = ms_timespec(ping_ms)};
 
-		its.it_value = its.it_interval;
 		d->watchdogfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		if (d->watchdogfd >= 0) {
 			timerfd_settime(d->watchdogfd, 0, &its, NULL);
@@ -461,7 +457,6 @@ static int run(struct pagemigd *d)
 	update_status(d);
 	sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
 	while (!d->stopping) {
-		struct timespec ts;
 		int n;
 
 		n = epoll_wait(d->epfd, evs, 16, wait_ms);
@@ -469,8 +464,7 @@ static int run(struct pagemigd *d)
 			return log_errno(LOG_ERR, errno, "waiting for events");
 		for (int i = 0; i < n && !d->stopping; i++)
 			dispatch(d, &evs[i]);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		now = mono_ms();
 		control_expire(d->ctl, now);
 		if (now >= watch_ms)
 			watch_ms = pagemigd_watch_departures(d, now);

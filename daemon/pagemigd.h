@@ -52,6 +52,7 @@ struct managed {
 	bool moved;		      /* the watch saw it move to moved_to since its last clear
 					 home (pagemig_policy_proc.moved_to) */
 	int moved_to;
+	uint64_t moved_ms;	      /* when the watch saw it move (mono_ms) */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };
@@ -130,7 +131,7 @@ int pagemigd_cycle(struct pagemigd *d);
 
 /* The managed process with this pid, or NULL: a binary search, the table being sorted by pid
  * outside a scan (cycle.c). */
-struct managed *pagemigd_find_proc(struct pagemigd *d, pid_t pid);
+struct managed *pagemigd_find_proc(const struct pagemigd *d, pid_t pid);
 
 /*
  * The executor's wanted check (exec_wanted_fn, ctx the daemon): whether process tgid still runs
@@ -149,7 +150,8 @@ bool pagemigd_exec_wanted(void *ctx, pid_t tgid, int to);
  * (left_node()) is re-armed at once, and the next cycle comes a second later instead of at
  * the end of its interval; logged, counted in departures, once per departure. The node it
  * runs on now, if one, is its home for the plans until the cycles' own estimate agrees
- * (managed.moved_to), and then the node watched. With the
+ * (managed.moved_to), and then the node watched; or until that estimate, four intervals after
+ * the move, finds no clear home (cycle.c, moved_expired()). With the
  * shipped 5 s interval, the cycles took two intervals to see that a process had changed node,
  * and a workload switching every 20 s had its pages local for a second of each phase. Returns
  * when to call it again (LEFT_NODE_WINDOW_MS on).

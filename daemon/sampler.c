@@ -1232,21 +1232,8 @@ static struct sampler_managed *find_managed(struct pagemig_sampler *s, pid_t tgi
 	return bsearch(&key, s->managed, s->nmanaged, sizeof(*s->managed), cmp_u32);
 }
 
-int pagemig_sampler_rearm_early(struct pagemig_sampler *s, pid_t tgid)
-{
-	struct sampler_managed *m = find_managed(s, tgid);
-
-	if (!m)
-		return -ENOENT;
-	if (!s->softdirty_ok)
-		return -EOPNOTSUPP;
-	if (m->held || (s->last_drain_ns && m->last_rearm_ns >= s->last_drain_ns))
-		return 0; /* held, or its samples since then are still to come */
-	s->stats.rearms_early++;
-	return rearm_one(s, m, now_ns());
-}
-
-int pagemig_sampler_rearm_now(struct pagemig_sampler *s, pid_t tgid)
+/* The early re-arms: force also clears a process re-armed at the last drain or since. */
+static int rearm_before_period(struct pagemig_sampler *s, pid_t tgid, bool force)
 {
 	struct sampler_managed *m = find_managed(s, tgid);
 
@@ -1256,8 +1243,20 @@ int pagemig_sampler_rearm_now(struct pagemig_sampler *s, pid_t tgid)
 		return -EOPNOTSUPP;
 	if (m->held)
 		return 0;
+	if (!force && s->last_drain_ns && m->last_rearm_ns >= s->last_drain_ns)
+		return 0; /* its samples since then are still to come */
 	s->stats.rearms_early++;
 	return rearm_one(s, m, now_ns());
+}
+
+int pagemig_sampler_rearm_early(struct pagemig_sampler *s, pid_t tgid)
+{
+	return rearm_before_period(s, tgid, false);
+}
+
+int pagemig_sampler_rearm_now(struct pagemig_sampler *s, pid_t tgid)
+{
+	return rearm_before_period(s, tgid, true);
 }
 
 int pagemig_sampler_rearm(struct pagemig_sampler *s)
