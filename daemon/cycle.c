@@ -189,6 +189,12 @@ static void adopt(struct pagemigd *d, const struct proc_info *p, int rule)
 		d->cfg.rules[rule].name, pagemig_policy_type_name(d->cfg.rules[rule].type));
 }
 
+/* How long what a full read of /proc/PID found (executable, cgroup, cpuset nodes) is taken
+ * as it was while the process's stat shows it unchanged (procs_cache_read()): the scan read
+ * six files of every process at every cycle, half of the daemon's CPU time with 1000 managed
+ * processes (bench/field/observations.md, case 4). */
+#define PROCS_REFRESH_MS 10000
+
 /* Find the processes the rules manage; drop those gone or no longer matched. */
 static void scan_processes(struct pagemigd *d)
 {
@@ -196,6 +202,7 @@ static void scan_processes(struct pagemigd *d)
 	struct dirent *de;
 	pid_t self = getpid();
 	size_t known = d->n_procs;
+	uint64_t now = mono_ms();
 
 	for (size_t i = 0; i < d->n_procs; i++)
 		d->procs[i].seen = false;
@@ -208,7 +215,8 @@ static void scan_processes(struct pagemigd *d)
 
 		if (*end || pid <= 0 || pid == self)
 			continue;
-		if (procs_read("/proc", (pid_t)pid, &p))
+		if (procs_cache_read(&d->proc_cache, "/proc", (pid_t)pid, now, PROCS_REFRESH_MS,
+				     &p))
 			continue;
 		rule = procs_match(d->cfg.rules, d->cfg.n_rules, &p);
 		if (rule >= 0 && d->cfg.rules[rule].type == PAGEMIG_POLICY_IGNORE)
@@ -236,6 +244,7 @@ static void scan_processes(struct pagemigd *d)
 	}
 	if (dir)
 		closedir(dir);
+	procs_cache_end_scan(&d->proc_cache);
 
 	/* drop what was not seen (exited) or released above */
 	size_t w = 0;
@@ -917,9 +926,13 @@ int pagemigd_cycle(struct pagemigd *d)
 
 	uint64_t t_scan, t_drain, t_input, t_plan, topup;
 
+	uint64_t full_reads = d->proc_cache.full_reads, stat_reads = d->proc_cache.stat_reads;
+
 	refresh_topology(d);
 	scan_processes(d);
 	t_scan = mono_ns();
+	full_reads = d->proc_cache.full_reads - full_reads;
+	stat_reads = d->proc_cache.stat_reads - stat_reads;
 	if (d->sampler) {
 		hold_busy_processes(d);
 		err = pagemig_sampler_drain(d->sampler, &snap);
@@ -975,10 +988,11 @@ int pagemigd_cycle(struct pagemigd *d)
 	if (!topup)
 		d->full_plan_ms = mono_ms();
 	t_plan = mono_ns();
-	log_debug("cycle %llu took %.1f ms: processes %.1f, sampler %.1f (%zu pages)%s, "
-		  "residence %.1f, plan %.1f%s",
+	log_debug("cycle %llu took %.1f ms: processes %.1f (%" PRIu64 " read in full, %" PRIu64
+		  " from stat), sampler %.1f (%zu pages)%s, residence %.1f, plan %.1f%s",
 		  (unsigned long long)d->cycles + 1, (double)(t_plan - t0) / 1e6,
-		  (double)(t_scan - t0) / 1e6, (double)(t_drain - t_scan) / 1e6,
+		  (double)(t_scan - t0) / 1e6, full_reads, stat_reads,
+		  (double)(t_drain - t_scan) / 1e6,
 		  snap ? snap->n_pages : 0, drain_detail(d, detail, sizeof(detail)),
 		  (double)(t_input - t_drain) / 1e6, (double)(t_plan - t_input) / 1e6,
 		  topup_detail(d, topup, tdetail, sizeof(tdetail)));

@@ -347,6 +347,7 @@ static void teardown(struct pagemigd *d)
 	pagemig_policy_history_free(d->history);
 	pagemig_plan_free(&d->plan);
 	free(d->procs);
+	procs_cache_free(&d->proc_cache);
 	free(d->pin);
 	free(d->pin_proc);
 	free(d->resident);

@@ -13,6 +13,7 @@
 #include "executor.h"
 #include "left_node.h"
 #include "policy.h"
+#include "procs.h"
 #include "sampler.h"
 #include "topology.h"
 
@@ -97,6 +98,7 @@ struct pagemigd {
 	/* managed processes, sorted by pid */
 	struct managed *procs;
 	size_t n_procs, cap_procs;
+	struct procs_cache proc_cache; /* what the scans read of every process (procs.h) */
 	/* the cycle */
 	struct pagemig_plan plan;
 	struct pagemig_policy_proc *pin;   /* policy input, one per process planned this cycle */

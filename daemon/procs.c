@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,27 +157,81 @@ void procs_parse_status(const char *text, size_t len, struct proc_info *p)
 	}
 }
 
-int procs_parse_stat(const char *text, size_t len, uint64_t *ret)
+/* The fields of /proc/PID/stat after the comm (from the state on, one line) into buf; the
+ * comm's first byte in *comm (NULL without a '(') and its length. The comm may hold anything,
+ * ')' and newlines included: the last ')' ends it. 0 or -EINVAL. */
+static int stat_after_comm(const char *text, size_t len, char *buf, size_t size,
+			   const char **comm, size_t *comm_len)
 {
-	char buf[1024];
-	const char *p;
-	unsigned long long start = 0;
+	const char *p, *open;
 
-	/* the comm may hold anything, ')' and newlines included: the last ')' ends it */
 	for (p = text + len; p > text && p[-1] != ')'; p--)
 		;
 	if (p == text)
 		return -EINVAL;
-	if (!copy_line(buf, sizeof(buf), p, (size_t)(text + len - p)) ||
-	    memchr(p, 0, (size_t)(text + len - p)))
+	if (!copy_line(buf, size, p, (size_t)(text + len - p)) ||
+	    memchr(p, 0, (size_t)(text + len - p)) || buf[0] != ' ')
 		return -EINVAL;
-	if (buf[0] != ' ' ||
+	open = memchr(text, '(', (size_t)(p - text));
+	*comm = open && open < p - 1 ? open + 1 : NULL;
+	*comm_len = *comm ? (size_t)(p - 1 - *comm) : 0;
+	return 0;
+}
+
+int procs_parse_stat_fields(const char *text, size_t len, struct proc_stat *ret)
+{
+	char buf[1024];
+	const char *comm;
+	unsigned long long start = 0, vsize = 0, rss = 0;
+	int threads = 0;
+	size_t n;
+
+	/* fields 3 (state) to 24 (rss): threads is 20, the start time 22, vsize 23 */
+	if (stat_after_comm(text, len, buf, sizeof(buf), &comm, &n) || !comm ||
+	    sscanf(buf + 1, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+			    "%*d %d %*d %llu %llu %llu",
+		   &threads, &start, &vsize, &rss) != 4)
+		return -EINVAL;
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->comm, comm, n < sizeof(ret->comm) ? n : sizeof(ret->comm) - 1);
+	ret->start_time = start;
+	ret->vsize = vsize;
+	ret->rss_pages = rss;
+	ret->threads = threads;
+	return 0;
+}
+
+int procs_parse_stat(const char *text, size_t len, uint64_t *ret)
+{
+	char buf[1024];
+	const char *comm;
+	unsigned long long start = 0;
+	size_t n;
+
+	if (stat_after_comm(text, len, buf, sizeof(buf), &comm, &n) ||
 	    sscanf(buf + 1, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
 			    "%*d %*d %*d %llu",
 		   &start) != 1)
 		return -EINVAL;
 	*ret = start;
 	return 0;
+}
+
+int procs_read_stat(const char *root, pid_t pid, struct proc_stat *ret)
+{
+	char path[128], text[2048];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", root, (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, text, sizeof(text));
+	close(fd);
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -EINVAL;
+	return procs_parse_stat_fields(text, (size_t)n, ret);
 }
 
 int procs_parse_statm(const char *text, size_t len, uint64_t *size, uint64_t *resident)
@@ -283,6 +338,105 @@ int procs_read(const char *root, pid_t pid, struct proc_info *p)
 	procs_parse_status(text, len, p);
 	free(text);
 	return 0;
+}
+
+static const struct procs_cache_entry *cache_find(const struct procs_cache *c, pid_t pid)
+{
+	size_t lo = 0, hi = c->n_last;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->last[mid].info.pid == pid)
+			return &c->last[mid];
+		if (c->last[mid].info.pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int cache_keep(struct procs_cache *c, const struct proc_info *p, const char *stat_comm,
+		      uint64_t read_ms)
+{
+	struct procs_cache_entry *e;
+
+	if (c->n_now == c->cap_now) {
+		size_t cap = c->cap_now ? c->cap_now * 2 : 256;
+
+		e = realloc(c->now, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		c->now = e;
+		c->cap_now = cap;
+	}
+	e = &c->now[c->n_now++];
+	e->info = *p;
+	memcpy(e->stat_comm, stat_comm, sizeof(e->stat_comm));
+	e->read_ms = read_ms;
+	return 0;
+}
+
+int procs_cache_read(struct procs_cache *c, const char *root, pid_t pid, uint64_t now_ms,
+		     uint64_t refresh_ms, struct proc_info *ret)
+{
+	const struct procs_cache_entry *e;
+	struct proc_stat st;
+	uint64_t read_ms = now_ms;
+	int err = procs_read_stat(root, pid, &st);
+
+	if (err)
+		return err;
+	if (!st.vsize)
+		return -ENOENT; /* a kernel thread or a zombie: no memory of its own */
+	e = cache_find(c, pid);
+	if (e && e->info.start_time == st.start_time && !memcmp(e->stat_comm, st.comm, 16) &&
+	    now_ms - e->read_ms < refresh_ms) {
+		*ret = e->info;
+		ret->rss_bytes = st.rss_pages * (uint64_t)sysconf(_SC_PAGESIZE);
+		ret->threads = st.threads;
+		read_ms = e->read_ms;
+		c->stat_reads++;
+	} else {
+		err = procs_read(root, pid, ret);
+		if (err)
+			return err;
+		c->full_reads++;
+	}
+	/* not kept when memory is short: the next scan reads it in full again */
+	cache_keep(c, ret, st.comm, read_ms);
+	return 0;
+}
+
+static int cmp_entry_pid(const void *a, const void *b)
+{
+	const struct procs_cache_entry *x = a, *y = b;
+
+	return x->info.pid < y->info.pid ? -1 : x->info.pid > y->info.pid;
+}
+
+void procs_cache_end_scan(struct procs_cache *c)
+{
+	struct procs_cache_entry *v = c->last;
+	size_t cap = c->cap_last;
+
+	/* /proc lists pids in order already; sorting costs next to nothing then */
+	if (c->n_now > 1)
+		qsort(c->now, c->n_now, sizeof(*c->now), cmp_entry_pid);
+	c->last = c->now;
+	c->n_last = c->n_now;
+	c->cap_last = c->cap_now;
+	c->now = v;
+	c->cap_now = cap;
+	c->n_now = 0;
+}
+
+void procs_cache_free(struct procs_cache *c)
+{
+	free(c->last);
+	free(c->now);
+	memset(c, 0, sizeof(*c));
 }
 
 /* cgroup matches prefix as a path: "/a/b" matches "/a/b" and "/a/b/c", not "/a/bc". */

@@ -5,7 +5,7 @@
  * node and CPU lists of sysfs (procs_parse_nodelist, pagemig_parse_list).
  *
  * Input: one selector byte, then the text.
- *   0 status   1 stat   2 statm   3 cgroup   4 numa_maps policies (line by line, as
+ *   0 status   1 stat (both parsers)   2 statm   3 cgroup   4 numa_maps policies (line by line, as
  *   procs_policy_nodes)   5 node list   6 one numa_maps line   7 CPU list
  *   8 numa_maps joined with maps: the text up to the first 0xff byte is numa_maps, the rest
  *     maps, read through the real reader from files under a private proc root
@@ -220,9 +220,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&p, 0, sizeof(p));
 		procs_parse_status(text, len, &p);
 		break;
-	case 1:
+	case 1: {
+		struct proc_stat st;
+
 		procs_parse_stat(text, len, &u);
+		memset(&st, 0x5a, sizeof(st));
+		if (!procs_parse_stat_fields(text, len, &st))
+			terminated(st.comm, sizeof(st.comm), "stat comm");
 		break;
+	}
 	case 2:
 		procs_parse_statm(text, len, &u, &v);
 		break;
