@@ -298,24 +298,6 @@ static inline int hd_as_user(uid_t uid, gid_t gid, const gid_t *groups, size_t n
 	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 
-/* Files open in process pid (-1 when it cannot be read). */
-static inline int hd_fd_count(pid_t pid)
-{
-	char path[64];
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* The open descriptors of pid by kind, in one pass over /proc/PID/fd: pidfds (one per process
  * the daemon manages), transient ones (files under /proc and /sys it is reading right now), and
  * the others (its sockets, epoll, timers, BPF objects: constant while it runs). With list set,

@@ -457,6 +457,18 @@ static const char *raw(const char *sock, const void *data, size_t len, bool *clo
 	return code;
 }
 
+/* The daemon's descriptors but for the files under /proc and /sys it reads now and then: its
+ * /proc scan holds /proc and a process's stat open for a moment, and a count taken then saw two
+ * more (39 against 37 under ASan, 2026-11-27) where nothing had leaked. */
+static int lasting_fds(pid_t pid)
+{
+	int pidfds, transient, others;
+
+	if (hd_fd_kinds(pid, &pidfds, &transient, &others, NULL))
+		return -1;
+	return pidfds + others;
+}
+
 static void test_request_limits(void)
 {
 	struct hd h;
@@ -470,7 +482,7 @@ static void test_request_limits(void)
 	hd_write_conf(&h, "interval = 1s\n", policy, 0644);
 	CHECK_EQ(hd_start(&h), 0);
 	usleep(200000); /* the connection hd_start asked on is closed on the daemon's side too */
-	base_fds = hd_fd_count(h.pid);
+	base_fds = lasting_fds(h.pid);
 	rss0 = hd_rss_kib(h.pid);
 
 	/* a header announcing more than 64 KiB: E2BIG, then the connection is closed */
@@ -558,9 +570,10 @@ static void test_request_limits(void)
 	}
 	CHECK(!strcmp(ask(h.sock, "{\"version\":1,\"command\":\"status\"}"), ""));
 	usleep(200000);
-	printf("  descriptors %d -> %d, RSS %ld -> %ld KiB\n", base_fds, hd_fd_count(h.pid), rss0,
-	       hd_rss_kib(h.pid));
-	CHECK_EQ(hd_fd_count(h.pid), base_fds);
+	printf("  descriptors (not counting files under /proc and /sys) %d -> %d, RSS %ld -> %ld "
+	       "KiB\n",
+	       base_fds, lasting_fds(h.pid), rss0, hd_rss_kib(h.pid));
+	CHECK_EQ(lasting_fds(h.pid), base_fds);
 	CHECK(hd_rss_kib(h.pid) < rss0 + 64 * 1024 || hd_is_asan(h.pid));
 	CHECK_EQ(hd_stop(&h), 0);
 	if (check_failures)
