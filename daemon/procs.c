@@ -288,12 +288,13 @@ bool procs_parse_policy_line(const char *line, size_t len, uint64_t *nodes)
 	return procs_parse_nodelist(list, nodes) == 0;
 }
 
+static int read_identity(const char *root, pid_t pid, struct proc_info *p);
+
 int procs_read(const char *root, pid_t pid, struct proc_info *p)
 {
-	char path[128], *text;
 	uint64_t size = 0, resident = 0;
+	char *text;
 	size_t len;
-	ssize_t n;
 	int err;
 
 	memset(p, 0, sizeof(*p));
@@ -315,6 +316,17 @@ int procs_read(const char *root, pid_t pid, struct proc_info *p)
 	if (size == 0)
 		return -ENOENT; /* kernel thread: no mm */
 	p->rss_bytes = resident * (uint64_t)sysconf(_SC_PAGESIZE);
+	return read_identity(root, pid, p);
+}
+
+/* What procs_read() reads after stat and statm: name, executable, cgroup, uid, threads and
+ * cpuset nodes, into p. */
+static int read_identity(const char *root, pid_t pid, struct proc_info *p)
+{
+	char path[128], *text;
+	size_t len;
+	ssize_t n;
+	int err;
 
 	err = read_text(root, pid, "comm", 64, &text, &len);
 	if (err)
@@ -399,7 +411,12 @@ int procs_cache_read(struct procs_cache *c, const char *root, pid_t pid, uint64_
 		read_ms = e->read_ms;
 		c->stat_reads++;
 	} else {
-		err = procs_read(root, pid, ret);
+		/* stat said what procs_read() reads stat and statm for: the rest */
+		memset(ret, 0, sizeof(*ret));
+		ret->pid = pid;
+		ret->start_time = st.start_time;
+		ret->rss_bytes = st.rss_pages * (uint64_t)sysconf(_SC_PAGESIZE);
+		err = read_identity(root, pid, ret);
 		if (err)
 			return err;
 		c->full_reads++;
