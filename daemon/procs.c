@@ -201,22 +201,6 @@ int procs_parse_stat_fields(const char *text, size_t len, struct proc_stat *ret)
 	return 0;
 }
 
-int procs_parse_stat(const char *text, size_t len, uint64_t *ret)
-{
-	char buf[1024];
-	const char *comm;
-	unsigned long long start = 0;
-	size_t n;
-
-	if (stat_after_comm(text, len, buf, sizeof(buf), &comm, &n) ||
-	    sscanf(buf + 1, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-			    "%*d %*d %*d %llu",
-		   &start) != 1)
-		return -EINVAL;
-	*ret = start;
-	return 0;
-}
-
 int procs_read_stat(const char *root, pid_t pid, struct proc_stat *ret)
 {
 	char path[128], text[2048];
@@ -232,19 +216,6 @@ int procs_read_stat(const char *root, pid_t pid, struct proc_stat *ret)
 	if (n < 0)
 		return errno == ESRCH ? -ESRCH : -EINVAL;
 	return procs_parse_stat_fields(text, (size_t)n, ret);
-}
-
-int procs_parse_statm(const char *text, size_t len, uint64_t *size, uint64_t *resident)
-{
-	char buf[256];
-	unsigned long long s, r;
-
-	if (!copy_line(buf, sizeof(buf), text, len < sizeof(buf) ? len : sizeof(buf) - 1) ||
-	    sscanf(buf, "%llu %llu", &s, &r) != 2)
-		return -EINVAL;
-	*size = s;
-	*resident = r;
-	return 0;
 }
 
 void procs_parse_cgroup(const char *text, size_t len, char *buf, size_t buf_len)
@@ -288,46 +259,20 @@ bool procs_parse_policy_line(const char *line, size_t len, uint64_t *nodes)
 	return procs_parse_nodelist(list, nodes) == 0;
 }
 
-static int read_identity(const char *root, pid_t pid, struct proc_info *p);
-
-int procs_read(const char *root, pid_t pid, struct proc_info *p)
-{
-	uint64_t size = 0, resident = 0;
-	char *text;
-	size_t len;
-	int err;
-
-	memset(p, 0, sizeof(*p));
-	p->pid = pid;
-	err = read_text(root, pid, "stat", 4096, &text, &len);
-	if (err)
-		return err;
-	err = procs_parse_stat(text, len, &p->start_time);
-	free(text);
-	if (err)
-		return err;
-
-	err = read_text(root, pid, "statm", 256, &text, &len);
-	if (err)
-		return err == -ESRCH ? -ESRCH : err;
-	if (procs_parse_statm(text, len, &size, &resident))
-		size = 0;
-	free(text);
-	if (size == 0)
-		return -ENOENT; /* kernel thread: no mm */
-	p->rss_bytes = resident * (uint64_t)sysconf(_SC_PAGESIZE);
-	return read_identity(root, pid, p);
-}
-
-/* What procs_read() reads after stat and statm: name, executable, cgroup, uid, threads and
- * cpuset nodes, into p. */
-static int read_identity(const char *root, pid_t pid, struct proc_info *p)
+/* procs_read() after its stat (st): p from st, and the name, executable, cgroup, uid, threads
+ * and cpuset nodes from the other files. */
+static int read_after_stat(const char *root, pid_t pid, const struct proc_stat *st,
+			   struct proc_info *p)
 {
 	char path[128], *text;
 	size_t len;
 	ssize_t n;
 	int err;
 
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->start_time = st->start_time;
+	p->rss_bytes = st->rss_pages * (uint64_t)sysconf(_SC_PAGESIZE);
 	err = read_text(root, pid, "comm", 64, &text, &len);
 	if (err)
 		return -ESRCH;
@@ -350,6 +295,18 @@ static int read_identity(const char *root, pid_t pid, struct proc_info *p)
 	procs_parse_status(text, len, p);
 	free(text);
 	return 0;
+}
+
+int procs_read(const char *root, pid_t pid, struct proc_info *p)
+{
+	struct proc_stat st;
+	int err = procs_read_stat(root, pid, &st);
+
+	if (err)
+		return err;
+	if (!st.vsize)
+		return -ENOENT; /* a kernel thread or a zombie: no memory of its own */
+	return read_after_stat(root, pid, &st, p);
 }
 
 static const struct procs_cache_entry *cache_find(const struct procs_cache *c, pid_t pid)
@@ -411,12 +368,7 @@ int procs_cache_read(struct procs_cache *c, const char *root, pid_t pid, uint64_
 		read_ms = e->read_ms;
 		c->stat_reads++;
 	} else {
-		/* stat said what procs_read() reads stat and statm for: the rest */
-		memset(ret, 0, sizeof(*ret));
-		ret->pid = pid;
-		ret->start_time = st.start_time;
-		ret->rss_bytes = st.rss_pages * (uint64_t)sysconf(_SC_PAGESIZE);
-		err = read_identity(root, pid, ret);
+		err = read_after_stat(root, pid, &st, ret);
 		if (err)
 			return err;
 		c->full_reads++;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Processes as the daemon sees them: what /proc says about one (read_proc), and which policy
- * rule governs it (procs_match, pure). Paths start at a proc root so tests can use fixtures.
+ * Processes as the daemon sees them: what /proc says about one (procs_read, or
+ * procs_cache_read across scans), and which policy rule governs it (procs_match, pure). Paths
+ * start at a proc root so tests can use fixtures.
  */
 #ifndef PAGEMIG_DAEMON_PROCS_H
 #define PAGEMIG_DAEMON_PROCS_H
@@ -27,7 +28,7 @@ struct proc_info {
 
 /* What /proc/PID/stat alone says of a process: enough to tell the process seen at the last
  * scan from a new one under its pid (the start time) or one that has run exec since (the name
- * changes), and its size. One small read, where procs_read() makes six. */
+ * changes), and its size. One small read, where procs_read() makes five. */
 struct proc_stat {
 	char comm[16];	     /* as stat shows it: newlines kept, cut to 15 bytes */
 	uint64_t start_time; /* clock ticks after boot */
@@ -90,13 +91,9 @@ int procs_parse_nodelist(const char *s, uint64_t *ret);
  * The parsers behind procs_read() and procs_policy_nodes(), on text as the kernel prints it
  * (len bytes, need not be NUL-terminated, may hold anything: they are fuzzed, tests/fuzz).
  */
-/* /proc/PID/stat: the start time (field 22, after the parenthesised comm). 0 or -EINVAL. */
-int procs_parse_stat(const char *text, size_t len, uint64_t *start_time);
 /* /proc/PID/stat: the comm, threads (field 20), start time, vsize and rss (22 to 24) into ret.
  * 0 or -EINVAL (ret untouched). */
 int procs_parse_stat_fields(const char *text, size_t len, struct proc_stat *ret);
-/* /proc/PID/statm: total and resident pages. 0 or -EINVAL. */
-int procs_parse_statm(const char *text, size_t len, uint64_t *size, uint64_t *resident);
 /* /proc/PID/status: uid (Uid:), threads (Threads:), mems_allowed (Mems_allowed_list:, all
  * nodes when missing or unreadable) into p. */
 void procs_parse_status(const char *text, size_t len, struct proc_info *p);

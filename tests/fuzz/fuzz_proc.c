@@ -5,12 +5,13 @@
  * node and CPU lists of sysfs (procs_parse_nodelist, pagemig_parse_list).
  *
  * Input: one selector byte, then the text.
- *   0 status   1 stat (both parsers)   2 statm   3 cgroup   4 numa_maps policies (line by line, as
+ *   0 status   1 stat   2 stat through procs_read_stat, from a file under a private proc root
+ *   3 cgroup   4 numa_maps policies (line by line, as
  *   procs_policy_nodes)   5 node list   6 one numa_maps line   7 CPU list
  *   8 numa_maps joined with maps: the text up to the first 0xff byte is numa_maps, the rest
  *     maps, read through the real reader from files under a private proc root
- *   9 procs_read and procs_policy_nodes on such files (0xff separates stat, statm, comm,
- *     cgroup, status, numa_maps)
+ *   9 procs_read and procs_policy_nodes on such files (0xff separates stat, comm, cgroup,
+ *     status, numa_maps)
  * Checks besides the sanitizers: strings stay terminated and within their fields, counts add up,
  * node masks stay within 64 nodes.
  */
@@ -129,8 +130,7 @@ static void read_numa_maps(const uint8_t *data, size_t size)
 
 static void read_proc(const uint8_t *data, size_t size)
 {
-	static const char *const names[] = {"stat", "statm", "comm", "cgroup", "status",
-					    "numa_maps"};
+	static const char *const names[] = {"stat", "comm", "cgroup", "status", "numa_maps"};
 	struct proc_info p;
 	uint64_t nodes;
 
@@ -186,7 +186,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 __attribute__((destructor)) static void cleanup(void)
 {
-	static const char *const names[] = {"stat",   "statm",	   "comm", "cgroup",
+	static const char *const names[] = {"stat",   "comm",	   "cgroup",
 					    "status", "numa_maps", "maps"};
 	char path[192];
 
@@ -205,7 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proc_info p;
 	struct numa_map_entry e;
-	uint64_t u, v;
+	uint64_t u;
 	unsigned int count = 0;
 	char buf[PAGEMIG_RULE_PATH_MAX], *s;
 	const char *text;
@@ -220,18 +220,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&p, 0, sizeof(p));
 		procs_parse_status(text, len, &p);
 		break;
-	case 1: {
+	case 1:
+	case 2: {
 		struct proc_stat st;
+		int err;
 
-		procs_parse_stat(text, len, &u);
 		memset(&st, 0x5a, sizeof(st));
-		if (!procs_parse_stat_fields(text, len, &st))
+		if (data[0] % 10 == 1) {
+			err = procs_parse_stat_fields(text, len, &st);
+		} else {
+			write_file("stat", (const uint8_t *)text, len);
+			err = procs_read_stat(root, PID, &st);
+		}
+		if (!err)
 			terminated(st.comm, sizeof(st.comm), "stat comm");
 		break;
 	}
-	case 2:
-		procs_parse_statm(text, len, &u, &v);
-		break;
 	case 3:
 		memset(buf, 0x5a, sizeof(buf));
 		procs_parse_cgroup(text, len, buf, sizeof(buf));
