@@ -473,6 +473,7 @@ static int cmd_status(void *ctx, const struct control_peer *peer, struct json_ob
 	add_u64(o, "plans_skipped", d->plans_skipped);
 	add_u64(o, "plans_topped_up", d->plans_topped_up);
 	add_u64(o, "departures", d->departures);
+	add_u64(o, "cycles_soon", d->cycles_soon);
 	for (int n = 0; n <= d->topo.max_node; n++)
 		if (d->topo.node[n].present)
 			json_object_array_add(nodes, node_json(d, n));
@@ -1937,6 +1938,7 @@ static char *render_metrics(struct pagemigd *d, bool up, size_t *len)
 	in.plans_skipped = d->plans_skipped;
 	in.plans_topped_up = d->plans_topped_up;
 	in.departures = d->departures;
+	in.cycles_soon = d->cycles_soon;
 	in.last_cycle_s = (double)d->last_cycle_ns / 1e9;
 	if (st) {
 		memcpy(in.cycle_buckets, st->cycle_buckets, sizeof(in.cycle_buckets));

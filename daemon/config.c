@@ -154,7 +154,10 @@ static const char *const source_names[PAGEMIG_SOURCE__COUNT] = {
 static const struct pagemig_config_key keys[] = {
 	/* ---- [daemon] ---- */
 	{"daemon", "interval", "5s", "duration", "100ms..1h",
-	 "How often pagemigd drains the sampler, plans and moves pages.", 0,
+	 "How often pagemigd drains the sampler, plans and moves pages. A cycle also comes a "
+	 "second after a process leaves its node, after memory of a process is armed for the "
+	 "first time, and while far pages wait for a second sample (pagemigd(8)).",
+	 0,
 	 IMPL(.sect = SECT_DAEMON, .vt = V_DURATION, CFG(interval_ms), .res_us = 1000, .min = 100,
 	      .max = MS_PER_H)},
 	{"daemon", "mode", "enforce", "keyword", "enforce, observe",

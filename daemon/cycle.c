@@ -697,9 +697,12 @@ static const char *place_str(int place, char *buf, size_t size)
 	return buf;
 }
 
-static void settle_processes(struct pagemigd *d)
+/* Returns how many hot far pages wait for a second sample of a process re-armed early for
+ * them. */
+static uint64_t settle_processes(struct pagemigd *d)
 {
 	char was[32], now[32];
+	uint64_t waiting = 0;
 
 	for (size_t i = 0; i < d->n_procs; i++) {
 		d->procs[i].planned = false;
@@ -735,16 +738,19 @@ static void settle_processes(struct pagemigd *d)
 		pagemig_sampler_settle(d->sampler, m->pid, quiet && settled_on == place);
 		m->settled_home = quiet ? place : PAGEMIGD_NOT_SETTLED;
 		if (m->unconfirmed && !d->paused &&
-		    pagemig_sampler_rearm_early(d->sampler, m->pid) > 0)
+		    pagemig_sampler_rearm_early(d->sampler, m->pid) > 0) {
+			waiting += m->unconfirmed;
 			log_debug("pid %d re-armed early: %" PRIu64
 				  " hot far pages wait for a second sample",
 				  (int)m->pid, m->unconfirmed);
-		else if (moved_on && !d->paused &&
-			 pagemig_sampler_rearm_early(d->sampler, m->pid) > 0)
+		} else if (moved_on && !d->paused &&
+			   pagemig_sampler_rearm_early(d->sampler, m->pid) > 0) {
 			log_debug("pid %d re-armed early: it settled %s and runs %s now",
 				  (int)m->pid, place_str(settled_on, was, sizeof(was)),
 				  place_str(place, now, sizeof(now)));
+		}
 	}
+	return waiting;
 }
 
 /* Whether a page can be sampled again after its first touch: soft-dirty re-arming, hardware
@@ -915,6 +921,16 @@ static uint64_t plan_budget_ms(const struct pagemigd *d)
 	return rearm;
 }
 
+/* Processes whose memory the sampler has armed for the first time, in all: new ones and those
+ * grown by pages not armed (counted at their re-arms in the drain). */
+static uint64_t first_arms(struct pagemig_sampler *s)
+{
+	struct pagemig_sampler_stats st;
+
+	pagemig_sampler_stats(s, &st);
+	return st.rearms_first + st.rearms_grown;
+}
+
 int pagemigd_cycle(struct pagemigd *d)
 {
 	char detail[96], tdetail[96];
@@ -927,17 +943,21 @@ int pagemigd_cycle(struct pagemigd *d)
 	uint64_t t_scan, t_drain, t_input, t_plan, topup;
 
 	uint64_t full_reads = d->proc_cache.full_reads, stat_reads = d->proc_cache.stat_reads;
+	uint64_t armed_new = 0, waiting = 0;
 
+	pagemigd_cycle_started(d);
 	refresh_topology(d);
 	scan_processes(d);
 	t_scan = mono_ns();
 	full_reads = d->proc_cache.full_reads - full_reads;
 	stat_reads = d->proc_cache.stat_reads - stat_reads;
 	if (d->sampler) {
+		armed_new = first_arms(d->sampler);
 		hold_busy_processes(d);
 		err = pagemig_sampler_drain(d->sampler, &snap);
 		if (err)
 			log_errno(LOG_WARNING, err, "draining the sampler");
+		armed_new = first_arms(d->sampler) - armed_new;
 	}
 	t_drain = mono_ns();
 	if (snap)
@@ -951,6 +971,7 @@ int pagemigd_cycle(struct pagemigd *d)
 			  (unsigned long long)executor_pending(d->exec),
 			  (double)(t_drain - t_scan) / 1e6,
 			  drain_detail(d, detail, sizeof(detail)));
+		pagemigd_cycle_soon_for_pages(d, armed_new, 0);
 		return 0;
 	}
 	if (executor_pending(d->exec) &&
@@ -1000,7 +1021,8 @@ int pagemigd_cycle(struct pagemigd *d)
 	if (d->topo.nr_memory < 2)
 		d->plan.n_moves = 0; /* nothing to place; said at start */
 	if (d->sampler)
-		settle_processes(d);
+		waiting = settle_processes(d);
+	pagemigd_cycle_soon_for_pages(d, armed_new, waiting);
 	if (!d->paused) {
 		uint64_t now = mono_ms();
 

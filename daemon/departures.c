@@ -5,16 +5,10 @@
  * and the departure watch that brings the next cycle forward when a process leaves its home.
  */
 #define _GNU_SOURCE
-#include <sys/timerfd.h>
-
 #include "clock.h"
 #include "left_node.h"
 #include "log.h"
 #include "pagemigd.h"
-
-/* A departure brings the next cycle this close: time for the writes of the process, re-armed
- * at once, to be sampled where it runs now. */
-#define DEPARTURE_CYCLE_MS 1000
 
 /* Feed m's window with its on-CPU time per node now, unless the window is younger than
  * LEFT_NODE_WINDOW_MS (a group of moves every few milliseconds asks no map lookups). */
@@ -76,25 +70,6 @@ bool pagemigd_exec_wanted(void *ctx, pid_t tgid, int to)
 	return false;
 }
 
-/*
- * Make the interval timer fire in DEPARTURE_CYCLE_MS (then every interval from there): not
- * sooner, which would drain before the re-armed writes come, even when a cycle was due sooner
- * (it is put off by less than that); not later. A second departure before that cycle leaves it
- * where it is, so departures cannot put the cycles off for good.
- */
-static void cycle_after_departure(struct pagemigd *d, uint64_t now)
-{
-	struct itimerspec its = {
-		.it_value = ms_timespec(DEPARTURE_CYCLE_MS),
-		.it_interval = ms_timespec(d->cfg.interval_ms),
-	};
-
-	if (d->timerfd < 0 || now < d->departure_cycle_ms)
-		return;
-	if (!timerfd_settime(d->timerfd, 0, &its, NULL))
-		d->departure_cycle_ms = now + DEPARTURE_CYCLE_MS;
-}
-
 /* The node the watch holds for m's home: where it saw m move to, else where the last cycle
  * found a locality process running on one node with CPUs (a clear home); -1 for none. */
 static int watched_home(const struct pagemigd *d, const struct managed *m)
@@ -128,14 +103,12 @@ static void departed(struct pagemigd *d, struct managed *m, int h)
 				     .pid = m->pid,
 				     .node = h,
 				     .pages = -1},
-		"process %d (%s) left its home node %d%s: %sthe next cycle in %d ms", (int)m->pid,
-		m->comm, h, where, rearmed ? "its writes re-armed, " : "", DEPARTURE_CYCLE_MS);
+		"process %d (%s) left its home node %d%s: %sthe next cycle within a second",
+		(int)m->pid, m->comm, h, where, rearmed ? "its writes re-armed, " : "");
 }
 
 uint64_t pagemigd_watch_departures(struct pagemigd *d, uint64_t now)
 {
-	bool soon = false;
-
 	/* with one memory node there is nowhere to follow a process to */
 	if (!d->sampler || d->paused || d->topo.nr_memory < 2)
 		return now + LEFT_NODE_WINDOW_MS;
@@ -154,9 +127,7 @@ uint64_t pagemigd_watch_departures(struct pagemigd *d, uint64_t now)
 		if (m->departed == h)
 			continue; /* acted on: spread over nodes since, say */
 		departed(d, m, h);
-		soon = true;
+		pagemigd_cycle_soon(d);
 	}
-	if (soon)
-		cycle_after_departure(d, now);
 	return now + LEFT_NODE_WINDOW_MS;
 }

@@ -270,6 +270,10 @@ static void render_cycle(const struct pagemig_metrics_input *in, struct metrics_
 		       "Times a process was seen leaving its home node between cycles (re-armed, "
 		       "next cycle brought forward).");
 	metrics_u64(t, NULL, in->departures, NULL);
+	metrics_family(t, "pagemig_cycles_soon_total", "counter",
+		       "Cycles brought forward to a second after a re-arm: a departure, memory "
+		       "armed for the first time, far pages waiting for a second sample.");
+	metrics_u64(t, NULL, in->cycles_soon, NULL);
 	metrics_family(t, "pagemig_last_cycle_seconds", "gauge",
 		       "Duration of the latest policy cycle (scan, drain, plan; not the moves).");
 	metrics_f64(t, NULL, in->last_cycle_s, NULL);

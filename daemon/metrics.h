@@ -79,6 +79,7 @@ struct pagemig_metrics_input {
 	uint64_t plans_skipped; /* settled processes not planned again, summed over cycles */
 	uint64_t plans_topped_up; /* processes planned with their newly accessed pages only */
 	uint64_t departures;	  /* processes seen leaving their home between cycles */
+	uint64_t cycles_soon;	  /* cycles brought forward (pagemigd_cycle_soon) */
 	double last_cycle_s;
 	uint64_t cycle_buckets[PAGEMIG_METRICS_CYCLE_BUCKETS + 1]; /* per bucket, last = +Inf */
 	double cycle_sum_s;

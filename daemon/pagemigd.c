@@ -158,6 +158,7 @@ static void apply_config(struct pagemigd *d)
 	executor_configure(d->exec, &o, d->cfg.rate_bytes_per_s, d->cfg.rules, d->cfg.n_rules);
 	if (d->timerfd >= 0)
 		timerfd_settime(d->timerfd, 0, &its, NULL);
+	d->soon_pending = false; /* the timer runs by the interval again */
 }
 
 static void update_status(struct pagemigd *d);

@@ -114,7 +114,9 @@ struct pagemigd {
 	uint64_t plans_skipped; /* processes not planned in a cycle: settled or held, nothing new */
 	uint64_t plans_topped_up; /* processes planned with their newly accessed pages only */
 	uint64_t departures;	  /* processes the watch saw leave their home */
-	uint64_t departure_cycle_ms; /* when the cycle a departure brought forward is due */
+	uint64_t cycles_soon;	  /* cycles brought forward (pagemigd_cycle_soon) */
+	bool soon_pending;	  /* the timer is set for a cycle brought forward */
+	unsigned int soon_run;	  /* cycles brought forward in a row, up to the latest */
 	uint64_t first_seen_since_plan; /* pages newly hot (snapshot n_first_seen) since the plan */
 	uint64_t last_cycle_ns;
 	uint64_t start_ms;
@@ -159,6 +161,21 @@ bool pagemigd_exec_wanted(void *ctx, pid_t tgid, int to);
  * when to call it again (LEFT_NODE_WINDOW_MS on).
  */
 uint64_t pagemigd_watch_departures(struct pagemigd *d, uint64_t now);
+
+/*
+ * Cycles brought forward (cycle_soon.c). pagemigd_cycle_soon() makes the next cycle come in a
+ * second (then every interval from there), for a process whose writes were just re-armed: not
+ * sooner, even when one was due sooner, or the drain would come before the writes. A cycle
+ * already brought forward stays where it is, so that these calls cannot put the cycles off for
+ * good. Returns whether it set the timer. pagemigd_cycle_started() is called as a cycle begins.
+ * pagemigd_cycle_soon_for_pages() brings the next cycle forward after a drain that armed memory
+ * of a process for the first time (armed_new re-arms: a new process, or one that grew), or when
+ * unconfirmed hot far pages wait for their second sample: only where the interval is longer
+ * than that second, at most two such cycles in a row, with two memory nodes or more, not paused.
+ */
+bool pagemigd_cycle_soon(struct pagemigd *d);
+void pagemigd_cycle_started(struct pagemigd *d);
+void pagemigd_cycle_soon_for_pages(struct pagemigd *d, uint64_t armed_new, uint64_t unconfirmed);
 
 /* Stop managing every process (on exit or when the sampler goes away). */
 void pagemigd_unmanage_all(struct pagemigd *d);

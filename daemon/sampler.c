@@ -1291,6 +1291,7 @@ static void rearm_due(struct pagemig_sampler *s, uint64_t now)
 			continue;
 		/* never re-armed (new, or unsettled): due whatever the clock says */
 		if (!s->cfg.rearm_ms || !m->last_rearm_ns || now - m->last_rearm_ns >= period) {
+			s->stats.rearms_first += !m->last_rearm_ns;
 			rearm_one(s, m, now);
 		} else if (grown_unarmed(m)) {
 			s->stats.rearms_grown++;

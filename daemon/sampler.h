@@ -187,6 +187,7 @@ struct pagemig_sampler_stats {
 	uint64_t rearms_early;	 /* of the clears tried, early ones (pagemig_sampler_rearm_early) */
 	uint64_t rearms_grown;	 /* of the clears tried, early ones for a process that had just
 				    grown by pages not armed (first touched since its last re-arm) */
+	uint64_t rearms_first;	 /* of the clears tried, the first of a process (newly managed) */
 	uint64_t holds;		 /* times a process's re-arming was held (pagemig_sampler_hold) */
 	uint64_t not_present[2]; /* fault samples of managed processes on a page not present
 				    (first touches; hinting faults too under NUMA balancing):

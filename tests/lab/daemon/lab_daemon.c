@@ -20,7 +20,7 @@
  *   lab_daemon held      a 256 MiB hot set, more than three intervals of moves: the process
  *                        is held (pagemigctl shows it), the plans of its hold leave it out
  *                        and keep its moves, and the whole set gets local in one run of moves
- *   (left, depart, settled, spread: see their scenarios below)
+ *   (left, depart, settled, spread, soon: see their scenarios below)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -829,6 +829,41 @@ static void run_observe(void)
 	scenario_locality(true);
 }
 
+/*
+ * The tiering hot set at the shipped 5 s interval and 10 s re-arm: the cycles after its first
+ * re-arm (a newly managed process) and after its early re-arm (hot far pages waiting for a
+ * second sample) come a second later, not an interval later. Without them its first moves came
+ * two intervals after the first cycle, 10 s and more after the daemon started here; with them
+ * about 2 s after that cycle.
+ */
+static void scenario_soon(void)
+{
+	const char *args[] = {"--hot",	     "16", "--cold", "0", "--mem-node", "2",
+			      "--alloc-cpu", "1",  "--cpu",  "1", NULL};
+	struct workload w;
+	double t;
+	pid_t d;
+
+	interval = "5s";
+	rearm = "10s";
+	start_workload_shown(&w, args);
+	d = start_daemon("[policy tier]\nexe = */pagemig-workload\ntype = tiering\n"
+			 "[policy rest]\ntype = ignore\n",
+			 false, NULL);
+	t = wait_hot_on(&w, 1, 0.9, 30);
+	printf("  hot set 90%% on node 1 %.1f s after the daemon started; cycles brought forward: "
+	       "%lld\n",
+	       t, status_int("cycles_soon"));
+	CHECK(t >= 0 && t < 8);
+	CHECK(status_int("cycles_soon") >= 2);
+	CHECK(grep_log("the next cycle in 1000 ms: memory armed for the first time", false) >= 1);
+	CHECK(grep_log("the next cycle in 1000 ms: hot far pages wait", false) >= 1);
+	CHECK_EQ(stop_workload(&w), 0);
+	CHECK_EQ(stop_daemon(d), 0);
+	if (check_failures)
+		grep_log("", true);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct check_test all[] = {
@@ -838,7 +873,7 @@ int main(int argc, char **argv)
 		{"phase", scenario_phase},     {"tiering_early", scenario_tiering_early},
 		{"held", scenario_held},       {"left", scenario_left},
 		{"depart", scenario_depart},   {"settled", scenario_settled},
-		{"spread", scenario_spread},
+		{"spread", scenario_spread},   {"soon", scenario_soon},
 	};
 	const char *tmp = getenv("TMPDIR");
 

@@ -197,6 +197,7 @@ static void test_render_full(void **state)
 		.plans_skipped = 7,
 		.plans_topped_up = 3,
 		.departures = 5,
+		.cycles_soon = 9,
 		.last_cycle_s = 0.002,
 		.cycle_buckets = {1, 5, 6},
 		.cycle_sum_s = 0.05,
@@ -261,6 +262,7 @@ static void test_render_full(void **state)
 	assert_true(value_of(text, "pagemig_plans_skipped_total") == 7);
 	assert_true(value_of(text, "pagemig_plans_topped_up_total") == 3);
 	assert_true(value_of(text, "pagemig_departures_total") == 5);
+	assert_true(value_of(text, "pagemig_cycles_soon_total") == 9);
 	{
 		char series[128];
 
