@@ -139,6 +139,16 @@ static double wait_hot_on(const struct workload *w, int node, double fraction, d
 	return -1;
 }
 
+/* The end of a scenario: the workload and the daemon stop cleanly (checked); the daemon's log
+ * is shown when a check failed. */
+static void finish(struct workload *w, pid_t d)
+{
+	CHECK_EQ(stop_workload(w), 0);
+	CHECK_EQ(stop_daemon(d), 0);
+	if (check_failures)
+		grep_log("", true);
+}
+
 static const char *const locality_conf = "[policy work]\nexe = */pagemig-workload\n"
 					 "type = locality\n[policy rest]\ntype = ignore\n";
 
@@ -165,10 +175,7 @@ static void scenario_locality(bool observe)
 		/* the cold set was written once, from node 0, before the daemon came: left alone */
 		CHECK(cold0 >= w.cold_bytes / ps * 95 / 100);
 	}
-	CHECK_EQ(stop_workload(&w), 0);
-	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
-		grep_log("", true);
+	finish(&w, d);
 }
 
 static void scenario_ignore(void)
@@ -186,10 +193,7 @@ static void scenario_ignore(void)
 	sleep(12);
 	CHECK_EQ(on_node(w.pid, w.hot, w.hot_bytes, 0), w.hot_bytes / ps);
 	CHECK_EQ(grep_log("managing process", false), 0);
-	CHECK_EQ(stop_workload(&w), 0);
-	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
-		grep_log("", true);
+	finish(&w, d);
 }
 
 /* Where each page of [addr, addr + bytes) of pid is now. */
@@ -333,10 +337,22 @@ static void scenario_tiering(void)
 }
 
 /* A hot far set with soft-dirty re-arming every hour: only early re-arms sample it twice. */
-static void scenario_tiering_early(void)
+/* A 16 MiB hot set on the memory-only node 2 written from cpu 1, then the daemon with a tiering
+ * policy for it; returns when 90% of the set is on node 1, as wait_hot_on() (30 s at most). */
+static double far_hot_set_promoted(struct workload *w, pid_t *d)
 {
 	const char *args[] = {"--hot",	     "16", "--cold", "0", "--mem-node", "2",
 			      "--alloc-cpu", "1",  "--cpu",  "1", NULL};
+
+	start_workload_shown(w, args);
+	*d = start_daemon("[policy tier]\nexe = */pagemig-workload\ntype = tiering\n"
+			  "[policy rest]\ntype = ignore\n",
+			  false, NULL);
+	return wait_hot_on(w, 1, 0.9, 30);
+}
+
+static void scenario_tiering_early(void)
+{
 	struct workload w;
 	double t;
 	pid_t d;
@@ -344,19 +360,12 @@ static void scenario_tiering_early(void)
 	/* The hot set exists before the daemon: its first re-arm, at the first drain after the
 	 * process is managed, makes the writes to it accesses. Then its period is an hour. */
 	rearm = "1h";
-	start_workload_shown(&w, args);
-	d = start_daemon("[policy tier]\nexe = */pagemig-workload\ntype = tiering\n"
-			 "[policy rest]\ntype = ignore\n",
-			 false, NULL);
-	t = wait_hot_on(&w, 1, 0.9, 30);
+	t = far_hot_set_promoted(&w, &d);
 	printf("  hot set 90%% on node 1 after %.1f s; early re-arms logged: %zu\n", t,
 	       grep_log("re-armed early", false));
 	CHECK(t >= 0);
 	CHECK(grep_log("re-armed early", false) >= 1);
-	CHECK_EQ(stop_workload(&w), 0);
-	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
-		grep_log("", true);
+	finish(&w, d);
 }
 
 /*
@@ -409,10 +418,7 @@ static void scenario_thp(void)
 	CHECK(t >= 0);
 	CHECK(asked > 0);
 	CHECK_EQ(slow, 0);
-	CHECK_EQ(stop_workload(&w), 0);
-	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
-		grep_log("", true);
+	finish(&w, d);
 }
 
 /* Pin every thread of pid to cpu (the workload pins its own threads at start). */
@@ -461,10 +467,7 @@ static void scenario_phase(void)
 	t2 = wait_hot_on(&w, 0, 0.9, 22);
 	CHECK(t2 >= 0);
 	printf("  phase 2: 90%% of the hot set back on node 0 after %.1f s\n", t2);
-	CHECK_EQ(stop_workload(&w), 0);
-	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
-		grep_log("", true);
+	finish(&w, d);
 }
 
 /*
@@ -513,10 +516,7 @@ static void scenario_left(void)
 	       grep_log("left node 1: its pending moves there are dropped", false));
 	CHECK(grep_log("left node 1: its pending moves there are dropped", false) >= 1);
 	CHECK(after <= at_switch + n / 8); /* 32 MiB: a second of the rate */
-	CHECK_EQ(stop_workload(&w), 0);
-	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
-		grep_log("", true);
+	finish(&w, d);
 }
 
 static size_t log_lines_before(const char *needle, double t);
@@ -560,10 +560,7 @@ static void scenario_depart(void)
 	 * moves at the rate: 3.2 to 5.5 s seen. A build whose watch only re-armed and brought the
 	 * cycle forward (no forced re-arm, no moved_to) took 20.2 s */
 	CHECK(t2 >= 0 && t2 <= 8.0);
-	CHECK_EQ(stop_workload(&w), 0);
-	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
-		grep_log("", true);
+	finish(&w, d);
 }
 
 /*
@@ -603,10 +600,7 @@ static void scenario_settled(void)
 	CHECK_EQ(after - before, 0);
 	CHECK(skipped >= 8); /* a cycle a second */
 	CHECK_EQ(on_node(w.pid, w.hot, w.hot_bytes, 1), w.hot_bytes / ps);
-	CHECK_EQ(stop_workload(&w), 0);
-	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
-		grep_log("", true);
+	finish(&w, d);
 }
 
 /* Pin the thread of pid with the highest id (the last one started) to cpu; 0 or -errno. */
@@ -694,10 +688,7 @@ static void scenario_spread(void)
 	 * the move); then the first cycle that plans (those that leave the moves after the
 	 * departure running do not look): 4.4-6.4 s seen on 6.1 and 6.12 */
 	CHECK(t_left >= 0 && t_ended >= t_left + 4.0 && t_ended <= t_left + 10.0);
-	CHECK_EQ(stop_workload(&w), 0);
-	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
-		grep_log("", true);
+	finish(&w, d);
 }
 
 /* What pagemigctl --json answers to args, parsed; NULL when it failed. */
@@ -813,10 +804,7 @@ static void scenario_held(void)
 	CHECK(topped_up >= 1);
 	CHECK(grep_log("top-up:", false) >= 1);
 	CHECK_EQ(dropped, 0);
-	CHECK_EQ(stop_workload(&w), 0);
-	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
-		grep_log("", true);
+	finish(&w, d);
 }
 
 static void run_locality(void)
@@ -838,30 +826,21 @@ static void run_observe(void)
  */
 static void scenario_soon(void)
 {
-	const char *args[] = {"--hot",	     "16", "--cold", "0", "--mem-node", "2",
-			      "--alloc-cpu", "1",  "--cpu",  "1", NULL};
 	struct workload w;
 	double t;
 	pid_t d;
 
 	interval = "5s";
 	rearm = "10s";
-	start_workload_shown(&w, args);
-	d = start_daemon("[policy tier]\nexe = */pagemig-workload\ntype = tiering\n"
-			 "[policy rest]\ntype = ignore\n",
-			 false, NULL);
-	t = wait_hot_on(&w, 1, 0.9, 30);
+	t = far_hot_set_promoted(&w, &d);
 	printf("  hot set 90%% on node 1 %.1f s after the daemon started; cycles brought forward: "
 	       "%lld\n",
 	       t, status_int("cycles_soon"));
 	CHECK(t >= 0 && t < 8);
 	CHECK(status_int("cycles_soon") >= 2);
-	CHECK(grep_log("the next cycle in 1000 ms: memory armed for the first time", false) >= 1);
-	CHECK(grep_log("the next cycle in 1000 ms: hot far pages wait", false) >= 1);
-	CHECK_EQ(stop_workload(&w), 0);
-	CHECK_EQ(stop_daemon(d), 0);
-	if (check_failures)
-		grep_log("", true);
+	CHECK(grep_log("ms: memory armed for the first time", false) >= 1);
+	CHECK(grep_log("ms: hot far pages wait for a second sample", false) >= 1);
+	finish(&w, d);
 }
 
 int main(int argc, char **argv)
