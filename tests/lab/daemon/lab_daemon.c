@@ -801,12 +801,11 @@ static void scenario_held(void)
 	CHECK(held_seen);
 	CHECK(grep_log("re-arming held", false) >= 1);
 	CHECK(skipped >= 1);
-	/* a plan this long is replanned before it runs out, as a top-up (only its pages first
-	 * found hot since the plan); one that finds none plans nothing (the plan had the whole
-	 * set: a daemon whose first look came after the set was written) */
-	CHECK(grep_log("top-up:", false) >= 1);
-	CHECK(topped_up >= 1 ||
-	      grep_log("top-up: 0 processes, 0 entries", false) == grep_log("top-up:", false));
+	/* Top-ups (a replan of only the pages first found hot since the plan) are shown, not
+	 * checked: whether this plan lasts long enough to get one, and whether any page was
+	 * first found hot after it, depends on the host's speed (on a faster one: no top-up
+	 * cycle, or one with nothing to add). Their logic has unit tests (test_policy_history). */
+	printf("  top-up cycles logged: %zu\n", grep_log("top-up:", false));
 	CHECK_EQ(dropped, 0);
 	finish(&w, d);
 }
