@@ -202,6 +202,14 @@ static int render_status(struct json_object *r, FILE *out, const struct ctl_rend
 	fprintf(out, "  interval %s, %" PRIu64 " cycles, last cycle %s\n",
 		ctl_fmt_ms(a, sizeof(a), jdbl(r, "interval_ms", NAN)), ju64(r, "cycles"),
 		ctl_fmt_ms(b, sizeof(b), jdbl(r, "last_cycle_ms", NAN)));
+	/* what the cycles did besides planning everything at the interval (pagemigd(8)) */
+	if (ju64(r, "cycles_soon") || ju64(r, "plans_skipped") || ju64(r, "plans_topped_up") ||
+	    ju64(r, "departures"))
+		fprintf(out,
+			"    %" PRIu64 " brought forward, %" PRIu64 " departures; plans %" PRIu64
+			" skipped, %" PRIu64 " topped up\n",
+			ju64(r, "cycles_soon"), ju64(r, "departures"), ju64(r, "plans_skipped"),
+			ju64(r, "plans_topped_up"));
 	fprintf(out, "  %" PRIu64 " managed process%s, local access %s\n",
 		ju64(r, "managed_processes"), ju64(r, "managed_processes") == 1 ? "" : "es",
 		ctl_fmt_share(a, sizeof(a), jdbl(r, "local_access_share", -1)));

@@ -169,7 +169,8 @@ static const char status_json[] =
 	"{\"version\":\"0.1.0\",\"protocol\":1,\"mode\":\"enforce\",\"paused\":false,"
 	"\"uptime_s\":11520,\"start_time\":0,\"config\":\"/etc/pagemig.conf\","
 	"\"socket\":\"/run/pagemig/pagemigd.sock\",\"interval_ms\":5000,\"cycles\":2304,"
-	"\"last_cycle_ms\":1.2,\"nodes\":["
+	"\"last_cycle_ms\":1.2,\"cycles_soon\":7,\"departures\":2,\"plans_skipped\":300,"
+	"\"plans_topped_up\":4,\"nodes\":["
 	"{\"id\":0,\"cpus\":\"0-15\",\"ncpus\":16,\"mem_total_bytes\":68719476736,"
 	"\"mem_free_bytes\":34359738368,\"has_memory\":true,\"memory_only\":false,\"tier\":0,"
 	"\"distances\":[10,21,30]},"
@@ -199,6 +200,7 @@ static void test_render_status(void **state)
 	assert_max_width(s, 80);
 	assert_non_null(strstr(s, "pagemigd 0.1.0: enforcing, up 3h 12m"));
 	assert_non_null(strstr(s, "12 managed processes, local access 87.5%"));
+	assert_non_null(strstr(s, "7 brought forward, 2 departures; plans 300 skipped, 4 topped up"));
 	assert_non_null(strstr(s, "pages moved 123456 (505.0 MiB), failed 12"));
 	assert_non_null(strstr(s, "manually 56 moved"));
 	assert_non_null(strstr(s, "64.0 GiB"));
@@ -211,6 +213,7 @@ static void test_render_status(void **state)
 	s = render("status", "{}", 80, &ret);
 	assert_int_equal(ret, 0);
 	assert_non_null(strstr(s, "pagemigd ?"));
+	assert_null(strstr(s, "brought forward")); /* nothing to say: no line */
 	free(s);
 }
 
