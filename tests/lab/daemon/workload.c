@@ -8,7 +8,9 @@
  * On SIGTERM or SIGINT (or after --seconds) it checks both sets against their patterns and exits
  * 0 when intact, 3 when not. --report prints, once a second, how many hot and cold pages sit on
  * each node (a move_pages query) and the work done, as "t=... hot=n0,n1,n2 cold=... passes=...".
- * --shared makes the hot set shared by two threads on different CPUs (--cpu a,b).
+ * --shared makes the hot set shared by two threads on different CPUs (--cpu a,b). --pace M has
+ * each thread write at most M MiB of its slice a second, so that the write faults that follow a
+ * re-arm of a large set come over several seconds (the daemon's top-ups are about those).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,6 +44,7 @@ static struct {
 	bool thp;
 	int alloc_cpu;
 	double cold_delay;
+	double pace; /* MiB a second per thread, 0: as fast as it can */
 } opt = {.hot_bytes = 64ul << 20, .cold_bytes = 64ul << 20, .threads = 1, .alloc_cpu = -1};
 
 static char *hot, *cold;
@@ -61,14 +64,26 @@ static void usage(FILE *out)
 		"Usage: pagemig-workload [--hot MIB] [--cold MIB] [--mem-node N] [--cpu LIST]\n"
 		"                        [--threads N] [--shared] [--thp] [--seconds S] "
 		"[--report]\n"
-		"                        [--alloc-cpu C] [--cold-delay S]\n"
+		"                        [--alloc-cpu C] [--cold-delay S] [--pace MIB]\n"
 		"Keep writing a hot set from threads pinned to the CPUs in LIST (default: any),\n"
 		"with the hot and cold sets first touched on node N (default 0). Exit 0 when the\n"
 		"data is intact at SIGTERM/SIGINT or after S seconds, 3 when it is not.\n"
 		"--alloc-cpu pins the main thread to CPU C (so first-touch faults come from its\n"
 		"node). --cold-delay first-touches the cold set S seconds after start (so that a\n"
-		"daemon already watching sees it). The first output line gives the pid and both\n"
-		"sets' addresses.\n");
+		"daemon already watching sees it). --pace writes at most MIB MiB a second per\n"
+		"thread. The first output line gives the pid and both sets' addresses.\n");
+}
+
+/* With --pace: sleep until a thread that started at t0 may have written bytes. */
+static void pace_wait(const struct timespec *t0, double bytes)
+{
+	double due = bytes / (opt.pace * 1048576.0), t;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t = (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+	if (due > t)
+		usleep((useconds_t)((due - t) * 1e6));
 }
 
 static void *writer(void *arg)
@@ -76,6 +91,11 @@ static void *writer(void *arg)
 	long t = (long)arg;
 	size_t words = opt.hot_bytes / 8, lo, hi;
 	uint64_t *w = (uint64_t *)hot;
+	/* one word in 64 is written: a MiB of the set every 2048 of them */
+	double written = 0;
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	if (opt.ncpus) {
 		cpu_set_t set;
@@ -91,8 +111,11 @@ static void *writer(void *arg)
 		size_t step = opt.shared ? (size_t)opt.threads : 1,
 		       first = opt.shared ? (size_t)t : 0;
 
-		for (size_t i = lo + first; i < hi; i += step * 64)
+		for (size_t i = lo + first, k = 1; i < hi; i += step * 64, k++) {
 			w[i] = pattern(i, gen);
+			if (opt.pace > 0 && k % 2048 == 0)
+				pace_wait(&t0, written += 1048576.0 * (double)step);
+		}
 		for (size_t i = lo + first; i < hi; i += step * 64)
 			if (w[i] != pattern(i, gen))
 				atomic_fetch_add(&errors, 1);
@@ -167,7 +190,8 @@ int main(int argc, char **argv)
 		{"threads", 1, NULL, 't'},    {"shared", 0, NULL, 's'},
 		{"seconds", 1, NULL, 'S'},    {"report", 0, NULL, 'r'},
 		{"thp", 0, NULL, 'T'},	      {"alloc-cpu", 1, NULL, 'a'},
-		{"cold-delay", 1, NULL, 'D'}, {"help", 0, NULL, 'h'},
+		{"cold-delay", 1, NULL, 'D'}, {"pace", 1, NULL, 'p'},
+		{"help", 0, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	pthread_t th[MAX_THREADS];
@@ -211,6 +235,9 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			opt.cold_delay = strtod(optarg, NULL);
+			break;
+		case 'p':
+			opt.pace = strtod(optarg, NULL);
 			break;
 		case 'h':
 			usage(stdout);
