@@ -42,12 +42,15 @@ bool pagemigd_exec_wanted(void *ctx, pid_t tgid, int to)
 	if (!d->sampler || to < 0 || to >= PAGEMIG_TOPO_MAX_NODES || !d->topo.node[to].ncpus)
 		return true;
 	m = pagemigd_find_proc(d, tgid);
-	/* only moves that follow the process to where it ran (its home at the last cycle, the
-	 * home the watch saw it leave, or where the watch saw it go): a page that a thread of it
-	 * writes on another node goes there whatever the rest does. Two pages of the lab's
-	 * workload written from node 0, by a thread with a few percent of its time, were dropped
-	 * at every cycle and planned again at the next, and the process never settled */
-	if (!m || (to != m->home_node && to != m->departed && !(m->moved && to == m->moved_to)))
+	/* The executor asks only for moves that follow the process to where it ran when they
+	 * were planned (pagemig_plan_move.follows): a page that a thread of it writes on another
+	 * node goes there whatever the rest does. Asked, before, for every locality move to its
+	 * current home, the home the watch last saw it leave or where it saw it go: in the lab's
+	 * 1 GiB case two pages written from node 0 by a thread with a few percent of its time, the
+	 * node the process had left for good, were dropped at every cycle and planned again at the
+	 * next, so the process never settled and was re-armed (a write fault on each of its pages)
+	 * every second for the rest of the run */
+	if (!m)
 		return true;
 	feed_window(d, m, mono_ms());
 	if (!left_node(&m->left, to)) {

@@ -286,7 +286,8 @@ static void summarise_failures(struct executor *e, size_t n, struct exec_decisio
 
 static bool same_group(const struct pagemig_plan_move *a, const struct pagemig_plan_move *b)
 {
-	return a->tgid == b->tgid && a->reason == b->reason && a->from == b->from && a->to == b->to;
+	return a->tgid == b->tgid && a->reason == b->reason && a->follows == b->follows &&
+	       a->from == b->from && a->to == b->to;
 }
 
 /* How many threads libpagemig moves a list of n pages from. */
@@ -340,10 +341,11 @@ static bool refusal_lasts(const struct pagemig_class *c)
 	}
 }
 
-/* Moves that take pages to where the process runs, and so lose their point once it has left. */
+/* Moves that take pages to where the process ran when they were planned, and so lose their
+ * point once it has left (pagemig_plan_move.follows). */
 static bool follows_process(const struct pagemig_plan_move *m)
 {
-	return m->reason == PAGEMIG_REASON_LOCAL_PAGE || m->reason == PAGEMIG_REASON_HOME_NODE;
+	return m->follows;
 }
 
 /* Drop the whole group at e->pos: its process has left the target node. The next plan, made

@@ -44,6 +44,7 @@ struct cand {
 	int8_t to;
 	uint8_t reason;
 	uint8_t cls;
+	uint8_t follows; /* pagemig_plan_move.follows */
 	uint16_t rule;
 };
 
@@ -747,6 +748,7 @@ static int plan_whole(struct ctx *c, size_t i, struct proc_params *pp)
 				    .to = (int8_t)to,
 				    .reason = reason,
 				    .cls = CLS_WHOLE,
+				    .follows = pp->type == PAGEMIG_POLICY_LOCALITY,
 				    .rule = (uint16_t)pr->rule,
 			    });
 }
@@ -858,6 +860,9 @@ static int decide(struct ctx *c, size_t i, struct proc_params *pp, const struct 
 				    .to = (int8_t)w.to,
 				    .reason = w.reason,
 				    .cls = w.cls,
+				    /* to its home; not a page a thread writes elsewhere */
+				    .follows = pp->type == PAGEMIG_POLICY_LOCALITY &&
+					       pp->home_mem >= 0 && w.to == pp->home_mem,
 				    .rule = (uint16_t)pr->rule,
 			    });
 }
@@ -1150,6 +1155,7 @@ static int add_move(struct ctx *c, const struct cand *x, uint32_t npages)
 	mv->from = x->from;
 	mv->to = x->to;
 	mv->reason = x->reason;
+	mv->follows = x->follows;
 	mv->rule = x->rule;
 	mv->score = x->score;
 	plan->bytes += (uint64_t)npages * c->ps;

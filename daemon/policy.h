@@ -301,6 +301,10 @@ struct pagemig_plan_move {
 	int16_t from;
 	int16_t to;
 	uint8_t reason; /* enum pagemig_move_reason */
+	/* 1: the move takes the page to where the process ran when it was planned (locality, its
+	 * home): it loses its point once the process has left that node. 0: any other target, a
+	 * page written from another node by a thread of the process included */
+	uint8_t follows;
 	uint16_t rule;	/* index into rules */
 	double score;	/* the page's score (priority: hottest first); for a whole-process request
 			   the process's resident pages */

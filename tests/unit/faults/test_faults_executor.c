@@ -82,7 +82,8 @@ static void plan_pages(size_t first, size_t n, int to)
 						   .npages = 1,
 						   .page = (uint64_t)(uintptr_t)fk_addr(i),
 						   .from = (int16_t)fk.page[i].node,
-						   .to = (int16_t)to};
+						   .to = (int16_t)to,
+						   .follows = 1};
 }
 
 static void run_all(void)
@@ -172,8 +173,9 @@ static bool wanted(void *ctx, pid_t tgid, int to)
 	return !(tgid == PID && to == left_node_id);
 }
 
-/* The process left node 1 after the plan: its locality moves there are dropped unsent, those
- * to node 2 and a promotion to node 1 still run; the history says which were dropped. */
+/* The process left node 1 after the plan: its moves there that follow it are dropped unsent;
+ * those to node 2, a promotion to node 1 and a page a thread of it writes from node 1 (not
+ * following it) still run; the history says which were dropped. */
 static void test_left_node_dropped(void **state)
 {
 	const struct exec_counters *c = executor_counters(ex);
@@ -186,19 +188,24 @@ static void test_left_node_dropped(void **state)
 	for (size_t i = 500; i < 800; i++)
 		moves[plan.n_moves++] = (struct pagemig_plan_move){
 			.tgid = PID, .npages = 1, .page = (uint64_t)(uintptr_t)fk_addr(i),
-			.from = (int16_t)fk.page[i].node, .to = 2};
+			.from = (int16_t)fk.page[i].node, .to = 2, .follows = 1};
 	for (size_t i = 800; i < 900; i++)
 		moves[plan.n_moves++] = (struct pagemig_plan_move){
 			.tgid = PID, .npages = 1, .page = (uint64_t)(uintptr_t)fk_addr(i),
 			.from = (int16_t)fk.page[i].node, .to = 1,
 			.reason = PAGEMIG_REASON_PROMOTE};
+	for (size_t i = 900; i < 950; i++)
+		moves[plan.n_moves++] = (struct pagemig_plan_move){
+			.tgid = PID, .npages = 1, .page = (uint64_t)(uintptr_t)fk_addr(i),
+			.from = (int16_t)fk.page[i].node, .to = 1,
+			.reason = PAGEMIG_REASON_LOCAL_PAGE};
 	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
 	run_all();
 	assert_int_equal(c->left_node, 500);
-	assert_int_equal(on_node(1), 100); /* the promotion only */
+	assert_int_equal(on_node(1), 150); /* the promotion and the thread's pages */
 	assert_int_equal(on_node(2), 300);
-	assert_int_equal(c->pages_moved, 400);
-	assert_true(wanted_asked >= 2); /* asked before each locality group's calls */
+	assert_int_equal(c->pages_moved, 450);
+	assert_true(wanted_asked >= 2); /* asked before each following group's calls */
 	executor_history(ex, 0, &n);
 	for (size_t i = 0; i < n; i++) {
 		const struct exec_decision *d = executor_history(ex, i, NULL);
@@ -220,7 +227,7 @@ static void test_left_node_dropped(void **state)
 	plan_pages(0, 500, 1);
 	assert_int_equal(executor_submit(ex, &plan, false, 0), 0);
 	run_all();
-	assert_int_equal(on_node(1), 600);
+	assert_int_equal(on_node(1), 650);
 	assert_int_equal(c->left_node, 500);
 	check_history_adds_up();
 }

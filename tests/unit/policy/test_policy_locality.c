@@ -358,6 +358,37 @@ static void test_moved_to(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * Which moves follow the process (pagemig_plan_move.follows: the executor drops them once it
+ * has left their node): those to its home, not a page that a thread of it writes from another
+ * node. Dropped at every cycle, such a page kept a 1 GiB process from ever settling.
+ */
+static void test_follows_home_only(void **state)
+{
+	const struct pagemig_plan_move *home, *away;
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_oncpu(&f, p, 1, 95); /* home: node 1 */
+	fx_oncpu(&f, p, 0, 5);	/* a thread with a few percent of its time on node 0 */
+	fx_page(&f, p, fx_addr(1), 1, 8.0, 0); /* on node 0, written from home */
+	fx_page(&f, p, fx_addr(2), 0, 8.0, 1); /* on node 1, written from node 0 only */
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 2);
+	home = fx_move(&f, 100, fx_addr(1));
+	away = fx_move(&f, 100, fx_addr(2));
+	assert_non_null(home);
+	assert_non_null(away);
+	assert_int_equal(home->to, 1);
+	assert_int_equal(home->follows, 1);
+	assert_int_equal(away->to, 0);
+	assert_int_equal(away->reason, PAGEMIG_REASON_LOCAL_PAGE);
+	assert_int_equal(away->follows, 0);
+	fx_fini(&f);
+}
+
 /* Only process-level data: a whole-process request to the home node, when allowed. */
 static void test_whole_process(void **state)
 {
@@ -379,6 +410,7 @@ static void test_whole_process(void **state)
 	assert_int_equal(f.plan.moves[0].to, 1);
 	assert_int_equal(f.plan.moves[0].npages, 5000);
 	assert_int_equal(f.plan.moves[0].reason, PAGEMIG_REASON_HOME_NODE);
+	assert_int_equal(f.plan.moves[0].follows, 1);
 	assert_int_equal(f.plan.bytes, 5000 * FX_PS);
 
 	/* the budget caps it */
@@ -531,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_home_node_pages),
 		cmocka_unit_test(test_whole_process),
 		cmocka_unit_test(test_moved_to),
+		cmocka_unit_test(test_follows_home_only),
 		cmocka_unit_test(test_memoryless_node),
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_ignore),
