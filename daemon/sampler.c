@@ -126,6 +126,7 @@ struct pagemig_sampler {
 	/* The interval's aggregate of access samples, and the two snapshot buffers. */
 	struct pagemig_access_table table;
 	struct pagemig_page_score *snap[2];
+	double *rank; /* snap_cap scores: where a snapshot over max_snapshot is cut */
 	size_t snap_cap;
 	struct pagemig_oncpu_score *oncpu[2];
 	struct pagemig_oncpu_sample *oncpu_read;
@@ -929,7 +930,8 @@ static int alloc_buffers(struct pagemig_sampler *s)
 		s->snap_cap = (size_t)s->cfg.max_snapshot + s->table.cap;
 		s->snap[0] = malloc(s->snap_cap * sizeof(*s->snap[0]));
 		s->snap[1] = malloc(s->snap_cap * sizeof(*s->snap[1]));
-		if (!s->snap[0] || !s->snap[1])
+		s->rank = malloc(s->snap_cap * sizeof(*s->rank));
+		if (!s->snap[0] || !s->snap[1] || !s->rank)
 			return -ENOMEM;
 	}
 	if (s->sched) {
@@ -1070,6 +1072,7 @@ void pagemig_sampler_free(struct pagemig_sampler *s)
 	pagemig_access_table_free(&s->table);
 	free(s->snap[0]);
 	free(s->snap[1]);
+	free(s->rank);
 	free(s->oncpu[0]);
 	free(s->oncpu[1]);
 	free(s->oncpu_read);
@@ -1456,8 +1459,9 @@ static void drain_access(struct pagemig_sampler *s, double factor)
 	for (size_t i = 0; i < s->nmanaged; i++)
 		if (s->managed[i].held)
 			s->frozen[nfrozen++] = s->managed[i].tgid;
-	r = pagemig_decay_pages(prev, s->snapshot.n_pages, s->table.v, s->table.n, factor,
-				s->frozen, nfrozen, s->cfg.min_score, s->cfg.max_snapshot, next);
+	r = pagemig_decay_pages_ranked(prev, s->snapshot.n_pages, s->table.v, s->table.n, factor,
+				       s->frozen, nfrozen, s->cfg.min_score, s->cfg.max_snapshot,
+				       next, s->rank);
 	if (s->softdirty_ok) /* growth only matters to re-arming */
 		count_growth(s, s->table.v, s->table.n, next, r.n);
 	pagemig_access_table_reset(&s->table);
@@ -1706,7 +1710,7 @@ int pagemig_sampler_memory(const struct pagemig_sampler *s, struct pagemig_sampl
 		m->kernel_other += (charged > est ? charged : est) + map_memlock(s->cpu_node_fd);
 	}
 	m->user_drain = s->table.cap ? pagemig_access_table_footprint(s->table.cap) : 0;
-	m->user_snapshot = 2 * s->snap_cap * sizeof(*s->snap[0]) +
+	m->user_snapshot = s->snap_cap * (2 * sizeof(*s->snap[0]) + sizeof(*s->rank)) +
 			   s->oncpu_cap * (2 * sizeof(*s->oncpu[0]) + sizeof(*s->oncpu_read));
 	m->user_audit = s->auditor ? pagemig_audit_footprint(s->cfg.audit_pages) : 0;
 	m->total = m->kernel_access + m->kernel_oncpu + m->kernel_audit + m->kernel_other +

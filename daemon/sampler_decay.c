@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Snapshot arithmetic: exponential decay of per-page and on-CPU scores. Pure functions (no
- * allocation, no system calls) so that the unit tests can check them number by number.
+ * allocation, no system calls: scratch memory is the caller's) so that the unit tests can
+ * check them number by number.
  *
  * A score is the sum over past intervals of the weight sampled in each, times factor^age, with
  * factor = 2^(-interval / half_life). Decaying by elapsed time rather than by drain count keeps
@@ -228,11 +229,75 @@ static bool forget(const struct pagemig_page_score *e, double min_score, uint32_
 	return max_idle == UINT32_MAX || e->idle > max_idle;
 }
 
-struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score *prev, size_t nprev,
-						const struct pagemig_access_sample *fresh,
-						size_t nfresh, double factor, const uint32_t *frozen,
-						size_t nfrozen, double min_score, size_t cap,
-						struct pagemig_page_score *out)
+static void swap_d(double *a, double *b)
+{
+	double t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* The k-th highest (0 for the highest) of v[0..n), n > k; reorders v. Three-way partitions:
+ * scores repeat a lot (every page of a set written once per re-arm has the same). */
+static double kth_highest(double *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n; /* the answer's index, in score order, is in [lo, hi) */
+
+	while (hi - lo > 1) {
+		double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1];
+		/* the median of three */
+		double p = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+		size_t gt = lo, i = lo, lt = hi; /* [lo, gt) > p, [gt, i) == p, [lt, hi) < p */
+
+		while (i < lt) {
+			if (v[i] > p)
+				swap_d(&v[gt++], &v[i++]);
+			else if (v[i] < p)
+				swap_d(&v[i], &v[--lt]);
+			else
+				i++;
+		}
+		if (k < gt)
+			hi = gt;
+		else if (k < lt)
+			return p;
+		else
+			lo = lt;
+	}
+	return v[lo];
+}
+
+/* Keep the cap highest scores of out[0..n) (ties: the earlier key), in key order, with
+ * scratch for n doubles; returns cap. */
+static size_t keep_highest(struct pagemig_page_score *out, size_t n, size_t cap, double *scratch)
+{
+	size_t above = 0, ties, w = 0;
+	double t;
+
+	for (size_t i = 0; i < n; i++)
+		scratch[i] = out[i].score;
+	t = kth_highest(scratch, n, cap - 1);
+	for (size_t i = 0; i < n; i++)
+		above += out[i].score > t;
+	ties = cap - above; /* of the entries at t, the first ones in key order */
+	for (size_t i = 0; i < n; i++) {
+		if (out[i].score < t)
+			continue;
+		if (out[i].score == t) {
+			if (!ties)
+				continue;
+			ties--;
+		}
+		out[w++] = out[i];
+	}
+	return w;
+}
+
+static struct pagemig_decay_result
+decay_pages(const struct pagemig_page_score *prev, size_t nprev,
+	    const struct pagemig_access_sample *fresh, size_t nfresh, double factor,
+	    const uint32_t *frozen, size_t nfrozen, double min_score, size_t cap,
+	    struct pagemig_page_score *out, double *scratch)
 {
 	struct pagemig_decay_result r = {0};
 	size_t i = 0, j = 0, fk = 0;
@@ -313,7 +378,10 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 		out[r.n++] = e;
 	}
 
-	if (r.n > cap) {
+	if (r.n > cap && scratch && cap) {
+		r.dropped = r.n - cap;
+		r.n = keep_highest(out, r.n, cap, scratch);
+	} else if (r.n > cap) {
 		/* Keep the cap highest scores, then restore key order. */
 		qsort(out, r.n, sizeof(*out), cmp_score_rank);
 		r.dropped = r.n - cap;
@@ -321,6 +389,26 @@ struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score 
 		qsort(out, r.n, sizeof(*out), cmp_score_key);
 	}
 	return r;
+}
+
+struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score *prev, size_t nprev,
+						const struct pagemig_access_sample *fresh,
+						size_t nfresh, double factor, const uint32_t *frozen,
+						size_t nfrozen, double min_score, size_t cap,
+						struct pagemig_page_score *out)
+{
+	return decay_pages(prev, nprev, fresh, nfresh, factor, frozen, nfrozen, min_score, cap,
+			   out, NULL);
+}
+
+struct pagemig_decay_result
+pagemig_decay_pages_ranked(const struct pagemig_page_score *prev, size_t nprev,
+			   const struct pagemig_access_sample *fresh, size_t nfresh, double factor,
+			   const uint32_t *frozen, size_t nfrozen, double min_score, size_t cap,
+			   struct pagemig_page_score *out, double *scratch)
+{
+	return decay_pages(prev, nprev, fresh, nfresh, factor, frozen, nfrozen, min_score, cap,
+			   out, scratch);
 }
 
 size_t pagemig_decay_oncpu(const struct pagemig_oncpu_score *prev, size_t nprev,

@@ -385,6 +385,66 @@ static void test_decay_cap(void **state)
 	assert_int_equal(out[1].page, 0x5000);
 }
 
+/*
+ * The cut in linear time (pagemig_decay_pages_ranked) keeps what the two sorts keep, entry for
+ * entry: random snapshots whose scores repeat a lot (a few values, as after a re-arm), cut to
+ * caps from 1 to all of them; and the small case above.
+ */
+#define RANKED_N 600
+static void test_decay_cap_ranked(void **state)
+{
+	static struct pagemig_page_score prev[RANKED_N], a[2 * RANKED_N], b[2 * RANKED_N];
+	static struct pagemig_access_sample fresh[RANKED_N];
+	static double scratch[2 * RANKED_N];
+	unsigned int seed = 12345;
+	struct pagemig_decay_result ra, rb;
+
+	for (int round = 0; round < 40; round++) {
+		size_t np = 0, nf = 0, cap;
+		/* rounds differ in how few distinct scores they have */
+		unsigned int values = 1 + (unsigned int)round % 7;
+
+		for (uint64_t page = 0; page < RANKED_N; page++) {
+			seed = seed * 1103515245u + 12345u;
+			if (seed >> 30 != 0) {
+				memset(&prev[np], 0, sizeof(prev[np]));
+				prev[np].tgid = 1;
+				prev[np].page = page << 12;
+				prev[np].score = (double)((seed >> 8) % values);
+				prev[np].seen = 1;
+				np++;
+			}
+			if (seed >> 29 & 1)
+				fresh[nf++] = sample(1, page << 12, (seed >> 20) & 1, (seed >> 4) % values,
+						     1);
+		}
+		pagemig_access_sort(fresh, nf);
+		cap = 1 + (size_t)round * (np + nf) / 40;
+		ra = pagemig_decay_pages(prev, np, fresh, nf, 0.5, NULL, 0, 0.05, cap, a);
+		rb = pagemig_decay_pages_ranked(prev, np, fresh, nf, 0.5, NULL, 0, 0.05, cap, b,
+						scratch);
+		assert_int_equal(ra.n, rb.n);
+		assert_int_equal(ra.dropped, rb.dropped);
+		assert_int_equal(ra.first_seen, rb.first_seen);
+		assert_int_equal(ra.forgotten, rb.forgotten);
+		assert_memory_equal(a, b, ra.n * sizeof(*a));
+		assert_true(ra.n <= cap);
+	}
+	{
+		struct pagemig_access_sample f5[5] = {
+			sample(1, 0x1000, 0, 5, 5), sample(1, 0x2000, 0, 1, 1),
+			sample(1, 0x3000, 0, 9, 9), sample(1, 0x4000, 0, 1, 1),
+			sample(1, 0x5000, 0, 7, 7),
+		};
+
+		rb = pagemig_decay_pages_ranked(NULL, 0, f5, 5, 0.5, NULL, 0, 0.05, 4, b, scratch);
+		assert_int_equal(rb.n, 4);
+		assert_int_equal(rb.dropped, 1);
+		assert_int_equal(b[1].page, 0x2000); /* kept: equal to 0x4000, earlier key */
+		assert_int_equal(b[3].page, 0x5000);
+	}
+}
+
 static struct pagemig_oncpu_sample oncpu(uint32_t tgid, uint32_t node, uint64_t ns)
 {
 	struct pagemig_oncpu_sample s = {.key = {.tgid = tgid, .node = node},
@@ -448,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_decay_frozen),
 		cmocka_unit_test(test_decay_duplicates),
 		cmocka_unit_test(test_decay_cap),
+		cmocka_unit_test(test_decay_cap_ranked),
 		cmocka_unit_test(test_oncpu),
 	};
 
