@@ -103,15 +103,23 @@ static int stop_daemon(pid_t pid)
 	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 
+/* The daemon's log, to read; NULL when there is none yet. */
+static FILE *open_log(void)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/pagemigd.log", dir);
+	return fopen(path, "r");
+}
+
 /* The daemon's log, for the record and for checks. */
 static size_t grep_log(const char *needle, bool print)
 {
-	char path[300], line[1024];
+	char line[1024];
 	size_t hits = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/pagemigd.log", dir);
-	f = fopen(path, "r");
+	f = open_log();
 	while (f && fgets(line, sizeof(line), f)) {
 		if (strstr(line, needle))
 			hits++;
@@ -632,12 +640,11 @@ static int pin_last_thread(pid_t pid, int cpu)
 /* The stamp (the daemon's monotonic seconds) of the first log line with needle, or -1. */
 static double log_first_at(const char *needle)
 {
-	char path[300], line[1024];
+	char line[1024];
 	double at = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/pagemigd.log", dir);
-	f = fopen(path, "r");
+	f = open_log();
 	while (f && fgets(line, sizeof(line), f))
 		if (strstr(line, needle) && sscanf(line, "pagemigd: [%lf]", &at) == 1)
 			break;
@@ -733,13 +740,12 @@ static long long status_int(const char *key)
 /* Lines of the daemon's log with needle stamped (debug level: the monotonic clock) before t. */
 static size_t log_lines_before(const char *needle, double t)
 {
-	char path[300], line[1024];
+	char line[1024];
 	size_t hits = 0;
 	double at;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/pagemigd.log", dir);
-	f = fopen(path, "r");
+	f = open_log();
 	while (f && fgets(line, sizeof(line), f))
 		if (strstr(line, needle) && sscanf(line, "pagemigd: [%lf]", &at) == 1 && at < t)
 			hits++;
@@ -807,7 +813,7 @@ static void scenario_held(void)
 	/* Top-ups (a replan of only the pages first found hot since the plan) are shown, not
 	 * checked: whether this plan lasts long enough to get one, and whether any page was
 	 * first found hot after it, depends on the host's speed (on a faster one: no top-up
-	 * cycle, or one with nothing to add). Their logic has unit tests (test_policy_history). */
+	 * cycle, or one with nothing to add). lab_daemon_topup checks them. */
 	printf("  top-up cycles logged: %zu\n", grep_log("top-up:", false));
 	CHECK_EQ(dropped, 0);
 	finish(&w, d);
@@ -816,12 +822,11 @@ static void scenario_held(void)
 /* The entries the top-ups logged (cycle lines' "top-up: P processes, E entries"), in all. */
 static size_t topup_entries(void)
 {
-	char path[300], line[1024];
+	char line[1024];
 	size_t sum = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/pagemigd.log", dir);
-	f = fopen(path, "r");
+	f = open_log();
 	while (f && fgets(line, sizeof(line), f)) {
 		const char *p = strstr(line, "top-up: ");
 		size_t procs, entries;
