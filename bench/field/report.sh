@@ -177,7 +177,7 @@ headline() {
 	fi
 	if [ -f "$sk" ]; then
 		echo "| static remote, 256 MiB hot set: seconds to 99% local (medians) | pagemigd $(num "$(key "$sk" static pagemigd t99)"), shipped config $(num "$(key "$sk" static pagemigd-shipped t99)") | NUMA balancing $(num "$(key "$sk" static nb1 t99)"); numad $(num "$(key "$sk" static numad t99)") (moves the thread, not the memory) | ≤ NUMA balancing |"
-		echo "| same: workload's useful CPU vs no mover (user-mode time) | pagemigd $(num "$(key "$sk" static pagemigd work_user)" %.2f), shipped $(num "$(key "$sk" static pagemigd-shipped work_user)" %.2f) | NUMA balancing $(num "$(key "$sk" static nb1 work_user)" %.2f) | ≥ 0.98 |"
+		echo "| same: workload's useful CPU vs no mover (user-mode time) | pagemigd $(num "$(key "$sk" static pagemigd work_user)" %.3f), shipped $(num "$(key "$sk" static pagemigd-shipped work_user)" %.3f) | NUMA balancing $(num "$(key "$sk" static nb1 work_user)" %.3f) | ≥ 0.98 |"
 		echo "| same: migrations per page that needed one (kernel count) | pagemigd $(num "$(key "$sk" static pagemigd mppk)" %.2f) | NUMA balancing $(num "$(key "$sk" static nb1 mppk)" %.2f) | ≤ 1.05 |"
 	fi
 	local lk=$res/converge-large.keys pk=$res/converge-phase.keys hk=$res/converge-shared.keys tik=$res/converge-tiering.keys
