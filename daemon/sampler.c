@@ -1469,9 +1469,9 @@ static void drain_access(struct pagemig_sampler *s, double factor)
 	for (size_t i = 0; i < s->nmanaged; i++)
 		if (s->managed[i].held)
 			s->frozen[nfrozen++] = s->managed[i].tgid;
-	r = pagemig_decay_pages_ranked(prev, s->snapshot.n_pages, s->table.v, s->table.n, factor,
-				       s->frozen, nfrozen, s->cfg.min_score, s->cfg.max_snapshot,
-				       next, s->rank);
+	r = pagemig_decay_pages(prev, s->snapshot.n_pages, s->table.v, s->table.n, factor,
+				s->frozen, nfrozen, s->cfg.min_score, s->cfg.max_snapshot, next,
+				s->rank);
 	if (s->softdirty_ok) /* growth only matters to re-arming */
 		count_growth(s, s->table.v, s->table.n, next, r.n);
 	pagemig_access_table_reset(&s->table);

@@ -49,23 +49,6 @@ static int cmp_sample(const void *a, const void *b)
 	return cmp_key(x->tgid, x->page, x->node, x->source, y->tgid, y->page, y->node, y->source);
 }
 
-static int cmp_score_key(const void *a, const void *b)
-{
-	const struct pagemig_page_score *x = a, *y = b;
-
-	return cmp_key(x->tgid, x->page, x->node, x->source, y->tgid, y->page, y->node, y->source);
-}
-
-/* Highest score first; equal scores in key order, so the later key is dropped first. */
-static int cmp_score_rank(const void *a, const void *b)
-{
-	const struct pagemig_page_score *x = a, *y = b;
-
-	if (x->score != y->score)
-		return x->score > y->score ? -1 : 1;
-	return cmp_score_key(a, b);
-}
-
 static int cmp_oncpu(const void *a, const void *b)
 {
 	const struct pagemig_oncpu_key *x = &((const struct pagemig_oncpu_sample *)a)->key;
@@ -293,11 +276,11 @@ static size_t keep_highest(struct pagemig_page_score *out, size_t n, size_t cap,
 	return w;
 }
 
-static struct pagemig_decay_result
-decay_pages(const struct pagemig_page_score *prev, size_t nprev,
-	    const struct pagemig_access_sample *fresh, size_t nfresh, double factor,
-	    const uint32_t *frozen, size_t nfrozen, double min_score, size_t cap,
-	    struct pagemig_page_score *out, double *scratch)
+struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score *prev, size_t nprev,
+						const struct pagemig_access_sample *fresh,
+						size_t nfresh, double factor, const uint32_t *frozen,
+						size_t nfrozen, double min_score, size_t cap,
+						struct pagemig_page_score *out, double *scratch)
 {
 	struct pagemig_decay_result r = {0};
 	size_t i = 0, j = 0, fk = 0;
@@ -378,37 +361,11 @@ decay_pages(const struct pagemig_page_score *prev, size_t nprev,
 		out[r.n++] = e;
 	}
 
-	if (r.n > cap && scratch && cap) {
+	if (r.n > cap) {
 		r.dropped = r.n - cap;
-		r.n = keep_highest(out, r.n, cap, scratch);
-	} else if (r.n > cap) {
-		/* Keep the cap highest scores, then restore key order. */
-		qsort(out, r.n, sizeof(*out), cmp_score_rank);
-		r.dropped = r.n - cap;
-		r.n = cap;
-		qsort(out, r.n, sizeof(*out), cmp_score_key);
+		r.n = cap ? keep_highest(out, r.n, cap, scratch) : 0;
 	}
 	return r;
-}
-
-struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score *prev, size_t nprev,
-						const struct pagemig_access_sample *fresh,
-						size_t nfresh, double factor, const uint32_t *frozen,
-						size_t nfrozen, double min_score, size_t cap,
-						struct pagemig_page_score *out)
-{
-	return decay_pages(prev, nprev, fresh, nfresh, factor, frozen, nfrozen, min_score, cap,
-			   out, NULL);
-}
-
-struct pagemig_decay_result
-pagemig_decay_pages_ranked(const struct pagemig_page_score *prev, size_t nprev,
-			   const struct pagemig_access_sample *fresh, size_t nfresh, double factor,
-			   const uint32_t *frozen, size_t nfrozen, double min_score, size_t cap,
-			   struct pagemig_page_score *out, double *scratch)
-{
-	return decay_pages(prev, nprev, fresh, nfresh, factor, frozen, nfrozen, min_score, cap,
-			   out, scratch);
 }
 
 size_t pagemig_decay_oncpu(const struct pagemig_oncpu_score *prev, size_t nprev,

@@ -90,27 +90,18 @@ struct pagemig_decay_result {
  * remain, the lowest scores are dropped (ties: the later key goes). The entries of the tgids in
  * frozen (sorted, nfrozen of them; NULL for none) do not decay and do not age this step: their
  * process is deliberately not being sampled (pagemig_sampler_hold), so no sample means nothing.
- * out is sorted like prev and must have room for nprev + nfresh entries (only cap are kept).
+ * out is sorted like prev and must have room for nprev + nfresh entries (only cap are kept),
+ * scratch room for nprev + nfresh scores: the lowest score kept is selected there in linear
+ * time and the others dropped in one pass that keeps key order. Sorting them all by score and
+ * the kept ones back by key took 1.2 s under emulation in a drain that cut a 1 GiB process's
+ * snapshot to 524 288 entries; on the host the two sorts of 800 000 entries take 160-250 ms,
+ * the cut here ~30 ms. The unit tests keep the sorting cut as the reference.
  */
 struct pagemig_decay_result pagemig_decay_pages(const struct pagemig_page_score *prev, size_t nprev,
 						const struct pagemig_access_sample *fresh,
 						size_t nfresh, double factor, const uint32_t *frozen,
 						size_t nfrozen, double min_score, size_t cap,
-						struct pagemig_page_score *out);
-
-/*
- * pagemig_decay_pages() with room for nprev + nfresh scores in scratch: when more than cap
- * entries remain, the lowest score kept is selected in scratch in linear time and the others
- * are dropped in one pass that keeps key order, where pagemig_decay_pages() sorts them all by
- * score and the kept ones back by key (a drain that cut a 1 GiB process's snapshot down to
- * 524 288 entries took 1.2 s under emulation; on the host the two sorts of 800 000 entries
- * take 160-250 ms, the cut here ~30 ms). The same result, entry for entry.
- */
-struct pagemig_decay_result
-pagemig_decay_pages_ranked(const struct pagemig_page_score *prev, size_t nprev,
-			   const struct pagemig_access_sample *fresh, size_t nfresh, double factor,
-			   const uint32_t *frozen, size_t nfrozen, double min_score, size_t cap,
-			   struct pagemig_page_score *out, double *scratch);
+						struct pagemig_page_score *out, double *scratch);
 
 /*
  * Next on-CPU scores from cumulative readings (sorted): ns = reading - previous total (the

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -45,6 +46,20 @@ static struct pagemig_access_sample sample(uint32_t tgid, uint64_t page, uint16_
 	s.val.weight = weight;
 	s.val.events = events;
 	return s;
+}
+
+/* pagemig_decay_pages() with scratch of its own (the daemon keeps one per sampler). */
+#define DECAY_SCRATCH 4096
+static struct pagemig_decay_result decay(const struct pagemig_page_score *prev, size_t nprev,
+					 const struct pagemig_access_sample *fresh, size_t nfresh,
+					 double factor, const uint32_t *frozen, size_t nfrozen,
+					 double min_score, size_t cap, struct pagemig_page_score *out)
+{
+	static double scratch[DECAY_SCRATCH];
+
+	assert_true(nprev + nfresh <= DECAY_SCRATCH);
+	return pagemig_decay_pages(prev, nprev, fresh, nfresh, factor, frozen, nfrozen, min_score,
+				   cap, out, scratch);
 }
 
 static void test_factor(void **state)
@@ -136,7 +151,7 @@ static void test_table_allocs(void **state)
 	/* the page seen only by its first touch: in the snapshot with score 0, and remembered
 	 * as long as a score of 1 would be (0.5^4 >= 0.05 > 0.5^5), like the page next to it */
 	pagemig_access_sort(t.v, t.n);
-	d = pagemig_decay_pages(NULL, 0, t.v, t.n, 0.5, NULL, 0, 0.05, 4, out);
+	d = decay(NULL, 0, t.v, t.n, 0.5, NULL, 0, 0.05, 4, out);
 	assert_int_equal(d.n, 3);
 	assert_int_equal(out[1].page, 0x2000);
 	assert_true(out[1].score == 0.0);
@@ -145,13 +160,13 @@ static void test_table_allocs(void **state)
 	assert_int_equal(out[1].seen, 0); /* no interval with accesses */
 	assert_int_equal(out[0].seen, 1); /* first touch and a write: one */
 	for (int drain = 1; drain <= 4; drain++) {
-		d = pagemig_decay_pages(out, 3, NULL, 0, 0.5, NULL, 0, 0.05, 4, out2);
+		d = decay(out, 3, NULL, 0, 0.5, NULL, 0, 0.05, 4, out2);
 		assert_int_equal(d.n, 3);
 		assert_int_equal(out2[1].page, 0x2000);
 		assert_int_equal(out2[1].idle, drain);
 		memcpy(out, out2, sizeof(out));
 	}
-	d = pagemig_decay_pages(out, 3, NULL, 0, 0.5, NULL, 0, 0.05, 4, out2);
+	d = decay(out, 3, NULL, 0, 0.5, NULL, 0, 0.05, 4, out2);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.forgotten, 2);
 	assert_int_equal(out2[0].page, 0x3000);
@@ -201,7 +216,7 @@ static void test_decay_merge(void **state)
 	fresh[1] = sample(1, 0x1000, 1, 2, 2);
 	fresh[2] = sample(1, 0x1000, 0, 6, 6);
 	pagemig_access_sort(fresh, 3);
-	r = pagemig_decay_pages(NULL, 0, fresh, 3, 0.5, NULL, 0, 0.05, 8, a);
+	r = decay(NULL, 0, fresh, 3, 0.5, NULL, 0, 0.05, 8, a);
 	assert_int_equal(r.n, 3);
 	assert_int_equal(r.first_seen, 3);
 	assert_int_equal(r.forgotten, 0);
@@ -220,7 +235,7 @@ static void test_decay_merge(void **state)
 	fresh[0] = sample(1, 0x1000, 0, 2, 2);
 	fresh[1] = sample(1, 0x2000, 0, 1, 1);
 	pagemig_access_sort(fresh, 2);
-	r = pagemig_decay_pages(a, 3, fresh, 2, 0.5, NULL, 0, 0.05, 8, b);
+	r = decay(a, 3, fresh, 2, 0.5, NULL, 0, 0.05, 8, b);
 	assert_int_equal(r.n, 4);
 	assert_int_equal(r.first_seen, 1); /* 0x2000; not 0x1000, seen before */
 	assert_true(b[0].score == 6.0 * 0.5 + 2); /* (1, 0x1000, 0) */
@@ -250,22 +265,22 @@ static void test_decay_first_access_age(void **state)
 	struct pagemig_decay_result r;
 
 	/* first touched only: never accessed, and another touch does not change that */
-	r = pagemig_decay_pages(NULL, 0, &touch, 1, 0.5, NULL, 0, 0.05, 2, a);
+	r = decay(NULL, 0, &touch, 1, 0.5, NULL, 0, 0.05, 2, a);
 	assert_int_equal(r.n, 1);
 	assert_int_equal(a[0].first_access_age, UINT16_MAX);
-	r = pagemig_decay_pages(a, 1, &touch, 1, 0.5, NULL, 0, 0.05, 2, b);
+	r = decay(a, 1, &touch, 1, 0.5, NULL, 0, 0.05, 2, b);
 	assert_int_equal(b[0].first_access_age, UINT16_MAX);
 	/* written: 0; two drains without samples: 2; written again: 3; touched: 4 */
-	r = pagemig_decay_pages(b, 1, &write, 1, 0.5, NULL, 0, 0.05, 2, a);
+	r = decay(b, 1, &write, 1, 0.5, NULL, 0, 0.05, 2, a);
 	assert_int_equal(r.first_seen, 1);
 	assert_int_equal(a[0].first_access_age, 0);
-	r = pagemig_decay_pages(a, 1, NULL, 0, 0.5, NULL, 0, 0.05, 2, b);
-	r = pagemig_decay_pages(b, 1, NULL, 0, 0.5, NULL, 0, 0.05, 2, a);
+	r = decay(a, 1, NULL, 0, 0.5, NULL, 0, 0.05, 2, b);
+	r = decay(b, 1, NULL, 0, 0.5, NULL, 0, 0.05, 2, a);
 	assert_int_equal(a[0].first_access_age, 2);
-	r = pagemig_decay_pages(a, 1, &write, 1, 0.5, NULL, 0, 0.05, 2, b);
+	r = decay(a, 1, &write, 1, 0.5, NULL, 0, 0.05, 2, b);
 	assert_int_equal(r.first_seen, 0);
 	assert_int_equal(b[0].first_access_age, 3);
-	r = pagemig_decay_pages(b, 1, &touch, 1, 0.5, NULL, 0, 0.05, 2, a);
+	r = decay(b, 1, &touch, 1, 0.5, NULL, 0, 0.05, 2, a);
 	assert_int_equal(r.n, 1);
 	assert_int_equal(a[0].first_access_age, 4);
 	assert_int_equal(a[0].idle, 0);
@@ -273,8 +288,8 @@ static void test_decay_first_access_age(void **state)
 	/* it saturates */
 	b[0].first_access_age = UINT16_MAX - 1;
 	b[0].idle = UINT16_MAX;
-	r = pagemig_decay_pages(b, 1, NULL, 0, 1.0, NULL, 0, 0.05, 2, a);
-	r = pagemig_decay_pages(a, 1, NULL, 0, 1.0, NULL, 0, 0.05, 2, b);
+	r = decay(b, 1, NULL, 0, 1.0, NULL, 0, 0.05, 2, a);
+	r = decay(a, 1, NULL, 0, 1.0, NULL, 0, 0.05, 2, b);
 	assert_int_equal(b[0].first_access_age, UINT16_MAX);
 	assert_int_equal(b[0].idle, UINT16_MAX);
 }
@@ -287,10 +302,10 @@ static void test_decay_forget(void **state)
 	int intervals = 0;
 
 	/* One sample at factor 0.5 is forgotten below 0.05 after 5 halvings (1/32 < 0.05). */
-	r = pagemig_decay_pages(NULL, 0, &one, 1, 0.5, NULL, 0, 0.05, 4, a);
+	r = decay(NULL, 0, &one, 1, 0.5, NULL, 0, 0.05, 4, a);
 	assert_int_equal(r.n, 1);
 	while (r.n) {
-		r = pagemig_decay_pages(intervals % 2 ? b : a, 1, NULL, 0, 0.5, NULL, 0, 0.05, 4,
+		r = decay(intervals % 2 ? b : a, 1, NULL, 0, 0.5, NULL, 0, 0.05, 4,
 					intervals % 2 ? a : b);
 		intervals++;
 	}
@@ -298,8 +313,8 @@ static void test_decay_forget(void **state)
 	assert_int_equal(r.forgotten, 1);
 
 	/* Factor 0 (half life 0): nothing survives an interval without samples. */
-	r = pagemig_decay_pages(NULL, 0, &one, 1, 0.0, NULL, 0, 0.05, 4, a);
-	r = pagemig_decay_pages(a, 1, NULL, 0, 0.0, NULL, 0, 0.05, 4, b);
+	r = decay(NULL, 0, &one, 1, 0.0, NULL, 0, 0.05, 4, a);
+	r = decay(a, 1, NULL, 0, 0.0, NULL, 0, 0.05, 4, b);
 	assert_int_equal(r.n, 0);
 }
 
@@ -316,11 +331,11 @@ static void test_decay_frozen(void **state)
 	struct pagemig_page_score a[8], b[8];
 	struct pagemig_decay_result r;
 
-	r = pagemig_decay_pages(NULL, 0, fresh, 4, 0.5, NULL, 0, 0.05, 8, a);
+	r = decay(NULL, 0, fresh, 4, 0.5, NULL, 0, 0.05, 8, a);
 	assert_int_equal(r.n, 4);
 	/* tgid 2 and 3 held; tgid 3 has a sample all the same (a first touch, say): it adds */
 	fresh[0] = sample(3, 0x4000, 1, 1, 1);
-	r = pagemig_decay_pages(a, 4, fresh, 1, 0.5, frozen, 2, 0.05, 8, b);
+	r = decay(a, 4, fresh, 1, 0.5, frozen, 2, 0.05, 8, b);
 	assert_int_equal(r.n, 4);
 	assert_true(b[0].score == 2.0); /* tgid 1: decayed */
 	assert_int_equal(b[0].idle, 1);
@@ -335,7 +350,7 @@ static void test_decay_frozen(void **state)
 
 	/* held for ever: never forgotten; released: decays and goes */
 	for (int i = 0; i < 20; i++)
-		r = pagemig_decay_pages(i % 2 ? a : b, r.n, NULL, 0, 0.5, frozen + 1, 1, 0.05, 8,
+		r = decay(i % 2 ? a : b, r.n, NULL, 0, 0.5, frozen + 1, 1, 0.05, 8,
 					i % 2 ? b : a);
 	assert_int_equal(r.n, 2); /* tgid 3's two pages (tgid 1 and 2 forgotten) */
 	assert_int_equal(b[0].tgid, 3);
@@ -354,7 +369,7 @@ static void test_decay_duplicates(void **state)
 	struct pagemig_page_score out[3];
 	struct pagemig_decay_result r;
 
-	r = pagemig_decay_pages(NULL, 0, fresh, 3, 0.5, NULL, 0, 0.05, 3, out);
+	r = decay(NULL, 0, fresh, 3, 0.5, NULL, 0, 0.05, 3, out);
 	assert_int_equal(r.n, 2);
 	assert_true(out[0].score == 4.0);
 	assert_int_equal(out[0].events, 3);
@@ -370,7 +385,7 @@ static void test_decay_cap(void **state)
 	struct pagemig_page_score out[5];
 	struct pagemig_decay_result r;
 
-	r = pagemig_decay_pages(NULL, 0, fresh, 5, 0.5, NULL, 0, 0.05, 4, out);
+	r = decay(NULL, 0, fresh, 5, 0.5, NULL, 0, 0.05, 4, out);
 	assert_int_equal(r.n, 4);
 	assert_int_equal(r.dropped, 1);
 	assert_int_equal(out[0].page, 0x1000);
@@ -378,17 +393,50 @@ static void test_decay_cap(void **state)
 	assert_int_equal(out[2].page, 0x3000);
 	assert_int_equal(out[3].page, 0x5000);
 
-	r = pagemig_decay_pages(NULL, 0, fresh, 5, 0.5, NULL, 0, 0.05, 2, out);
+	r = decay(NULL, 0, fresh, 5, 0.5, NULL, 0, 0.05, 2, out);
 	assert_int_equal(r.n, 2);
 	assert_int_equal(r.dropped, 3);
 	assert_int_equal(out[0].page, 0x3000);
 	assert_int_equal(out[1].page, 0x5000);
 }
 
+static int cmp_entry_key(const void *a, const void *b)
+{
+	const struct pagemig_page_score *x = a, *y = b;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	if (x->page != y->page)
+		return x->page < y->page ? -1 : 1;
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	return (x->source > y->source) - (x->source < y->source);
+}
+
+/* Highest score first; equal scores in key order, so the later key is dropped first. */
+static int cmp_entry_rank(const void *a, const void *b)
+{
+	const struct pagemig_page_score *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return cmp_entry_key(a, b);
+}
+
+/* The reference cut: sort all by score, keep the first cap, sort those back by key. */
+static size_t sorted_cut(struct pagemig_page_score *v, size_t n, size_t cap)
+{
+	if (n <= cap)
+		return n;
+	qsort(v, n, sizeof(*v), cmp_entry_rank);
+	qsort(v, cap, sizeof(*v), cmp_entry_key);
+	return cap;
+}
+
 /*
- * The cut in linear time (pagemig_decay_pages_ranked) keeps what the two sorts keep, entry for
- * entry: random snapshots whose scores repeat a lot (a few values, as after a re-arm), cut to
- * caps from 1 to all of them; and the small case above.
+ * The cut in linear time keeps what the two sorts keep (sorted_cut), entry for entry: random
+ * snapshots whose scores repeat a lot (a few values, as after a re-arm), cut to caps from 1 to
+ * all of them; and the small case above.
  */
 #define RANKED_N 600
 static void test_decay_cap_ranked(void **state)
@@ -420,15 +468,15 @@ static void test_decay_cap_ranked(void **state)
 		}
 		pagemig_access_sort(fresh, nf);
 		cap = 1 + (size_t)round * (np + nf) / 40;
-		ra = pagemig_decay_pages(prev, np, fresh, nf, 0.5, NULL, 0, 0.05, cap, a);
-		rb = pagemig_decay_pages_ranked(prev, np, fresh, nf, 0.5, NULL, 0, 0.05, cap, b,
-						scratch);
-		assert_int_equal(ra.n, rb.n);
-		assert_int_equal(ra.dropped, rb.dropped);
+		ra = decay(prev, np, fresh, nf, 0.5, NULL, 0, 0.05, SIZE_MAX, a);
+		rb = pagemig_decay_pages(prev, np, fresh, nf, 0.5, NULL, 0, 0.05, cap, b, scratch);
+		assert_int_equal(ra.dropped, 0);
+		assert_int_equal(sorted_cut(a, ra.n, cap), rb.n);
+		assert_int_equal(ra.n - rb.n, rb.dropped);
 		assert_int_equal(ra.first_seen, rb.first_seen);
 		assert_int_equal(ra.forgotten, rb.forgotten);
-		assert_memory_equal(a, b, ra.n * sizeof(*a));
-		assert_true(ra.n <= cap);
+		assert_memory_equal(a, b, rb.n * sizeof(*a));
+		assert_true(rb.n <= cap);
 	}
 	{
 		struct pagemig_access_sample f5[5] = {
@@ -437,7 +485,7 @@ static void test_decay_cap_ranked(void **state)
 			sample(1, 0x5000, 0, 7, 7),
 		};
 
-		rb = pagemig_decay_pages_ranked(NULL, 0, f5, 5, 0.5, NULL, 0, 0.05, 4, b, scratch);
+		rb = pagemig_decay_pages(NULL, 0, f5, 5, 0.5, NULL, 0, 0.05, 4, b, scratch);
 		assert_int_equal(rb.n, 4);
 		assert_int_equal(rb.dropped, 1);
 		assert_int_equal(b[1].page, 0x2000); /* kept: equal to 0x4000, earlier key */
