@@ -341,13 +341,6 @@ static bool refusal_lasts(const struct pagemig_class *c)
 	}
 }
 
-/* Moves that take pages to where the process ran when they were planned, and so lose their
- * point once it has left (pagemig_plan_move.follows). */
-static bool follows_process(const struct pagemig_plan_move *m)
-{
-	return m->follows;
-}
-
 /* Drop the whole group at e->pos: its process has left the target node. The next plan, made
  * from samples of where it runs now, says what to move instead. */
 static void drop_left_group(struct executor *e, const char *comm)
@@ -391,9 +384,11 @@ static void run_group(struct executor *e, unsigned int slice_ms)
 		e->page_ns = 0;
 		e->batch_for = key;
 	}
-	/* a group that will not be moved (observe mode, the process is gone) goes at once */
+	/* a group that will not be moved (observe mode, the process is gone) goes at once; one
+	 * that takes pages to where the process ran when planned (follows) loses its point once
+	 * the process has left that node */
 	pidfd = e->lookup(e->ctx, first->tgid, &comm);
-	if (!e->observe && pidfd >= 0 && e->wanted && follows_process(first) &&
+	if (!e->observe && pidfd >= 0 && e->wanted && first->follows &&
 	    !e->wanted(e->ctx, first->tgid, first->to)) {
 		drop_left_group(e, comm);
 		return;
