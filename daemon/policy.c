@@ -239,6 +239,32 @@ static int nearest_in(const struct view *v, int from, uint64_t mask)
 	return -1;
 }
 
+/* The free memory node n keeps (watermark_pct of its memory), in bytes. */
+static uint64_t watermark_bytes(const struct pagemig_policy_config *cfg,
+				const struct pagemig_topology *t, int n)
+{
+	double pct = cfg->watermark_pct[n];
+
+	if (!(pct > 0))
+		pct = 0; /* NaN too */
+	if (pct > 100)
+		pct = 100;
+	return (uint64_t)(pct / 100.0 * (double)t->node[n].mem_total);
+}
+
+bool pagemig_policy_near_short(const struct pagemig_topology *t,
+			       const struct pagemig_policy_config *cfg)
+{
+	for (int n = 0; n < MAX_NODES; n++) {
+		const struct pagemig_topo_node *tn = &t->node[n];
+
+		if (tn->present && tn->has_memory && !node_far(tn) &&
+		    watermark_bytes(cfg, t, n) > tn->mem_free)
+			return true;
+	}
+	return false;
+}
+
 static void build_view(struct ctx *c)
 {
 	const struct pagemig_topology *t = c->in->topo;
@@ -261,14 +287,8 @@ static void build_view(struct ctx *c)
 
 		/* room: mem_free - planned >= pct * mem_total must hold; need: what brings the
 		 * node back up to its watermark */
-		double pct = c->cfg->watermark_pct[n];
-		uint64_t wm;
+		uint64_t wm = watermark_bytes(c->cfg, t, n);
 
-		if (!(pct > 0))
-			pct = 0; /* NaN too */
-		if (pct > 100)
-			pct = 100;
-		wm = (uint64_t)(pct / 100.0 * (double)tn->mem_total);
 		if (tn->mem_free > wm) {
 			v->room[n] = tn->mem_free - wm;
 			v->has_room |= NODE_BIT(n);

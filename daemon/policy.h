@@ -375,6 +375,14 @@ int pagemig_policy_home(const struct pagemig_oncpu_score *oncpu, size_t n, doubl
 			double min_recent_ns, double *share);
 #define PAGEMIG_POLICY_RECENT_NS(interval_ms) ((double)(interval_ms) * 1e6 / 2)
 
+/*
+ * Whether some near node (not memory-only, not a farther tier) has less free memory now than
+ * its watermark_pct keeps: tiering has cold pages to demote off it, whatever was sampled. The
+ * daemon replans a settled tiering process without new samples only then.
+ */
+bool pagemig_policy_near_short(const struct pagemig_topology *t,
+			       const struct pagemig_policy_config *cfg);
+
 /* Names for logs and pagemigctl: "local_page", "cooldown", "locality", ...; "?" out of range. */
 const char *pagemig_move_reason_name(enum pagemig_move_reason r);
 const char *pagemig_policy_skip_name(enum pagemig_policy_skip s);

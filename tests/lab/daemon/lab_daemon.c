@@ -15,6 +15,8 @@
  *   lab_daemon tiering_early  the tiering hot set alone, re-armed every hour: its pages are
  *                        promoted all the same, as the daemon re-arms a process early while
  *                        hot far pages of it wait for their second sample
+ *   lab_daemon tiering_settled  the tiering hot set promoted: once settled it is not planned
+ *                        again until its next re-arm samples it
  *   lab_daemon phase     as locality; once the hot set is on node 1 the thread moves to cpu 0
  *                        and the set follows it back within the cooldown (a new phase)
  *   lab_daemon held      a 512 MiB hot set, more than three intervals of moves: the process
@@ -379,6 +381,60 @@ static void scenario_tiering_early(void)
 	finish(&w, d);
 }
 
+static size_t log_lines_before(const char *needle, double t);
+static long long status_int(const char *key);
+
+/*
+ * Over the next secs seconds: how many full plans of pid the daemon logged (its "pid N: home"
+ * lines; *full) and how many plans it skipped (plans_skipped). Returns the full plans of pid
+ * logged before, to show that the needle is right.
+ */
+static size_t plans_over(pid_t pid, int secs, size_t *full, long long *skipped)
+{
+	char needle[64];
+	double ta, tb;
+	size_t before;
+
+	snprintf(needle, sizeof(needle), "pid %d: home", (int)pid); /* a full plan's line */
+	ta = now_s();
+	*skipped = status_int("plans_skipped");
+	sleep((unsigned int)secs);
+	tb = now_s();
+	before = log_lines_before(needle, ta);
+	*full = log_lines_before(needle, tb) - before;
+	*skipped = status_int("plans_skipped") - *skipped;
+	return before;
+}
+
+/*
+ * The tiering hot set, promoted whole, then settled: the daemon stops planning it every cycle
+ * (a residence query of each sampled page and a planning pass, for nothing) until an access of
+ * it is sampled again, which the settled process's next re-arm (8 s after it settled) brings:
+ * one or two full plans in the window. No near node is short of memory here.
+ */
+static void scenario_tiering_settled(void)
+{
+	struct workload w;
+	long long skipped;
+	size_t full;
+	double t;
+	pid_t d;
+
+	t = far_hot_set_promoted(&w, &d);
+	CHECK(t >= 0);
+	t = wait_hot_on(&w, 1, 1.0, 30);
+	CHECK(t >= 0);
+	sleep(4); /* a plan with nothing to do: settled */
+	CHECK(plans_over(w.pid, 12, &full, &skipped) >= 1);
+	printf("  whole set on node 1; in the 12 s after settling: %zu full plans, %lld "
+	       "skipped\n",
+	       full, skipped);
+	CHECK(full <= 2);
+	CHECK(skipped >= 8); /* a cycle a second */
+	CHECK_EQ(on_node(w.pid, w.hot, w.hot_bytes, 1), w.hot_bytes / ps);
+	finish(&w, d);
+}
+
 /*
  * Transparent huge pages, rate-limited: a sampled address inside a huge page moves all 2 MiB of
  * it, 10-35 ms of work per entry under TCG against 0.1-0.3 ms for a 4 KiB page, and one
@@ -530,8 +586,6 @@ static void scenario_left(void)
 	finish(&w, d);
 }
 
-static size_t log_lines_before(const char *needle, double t);
-static long long status_int(const char *key);
 
 /*
  * The thread changes node once its set has settled, at the shipped settings' pace (5 s interval,
@@ -585,11 +639,10 @@ static void scenario_settled(void)
 {
 	const char *args[] = {"--hot",	     "32", "--cold", "0", "--mem-node", "0",
 			      "--alloc-cpu", "0",  "--cpu",  "1", NULL};
-	char needle[64];
 	struct workload w;
-	double t, ta, tb;
 	long long skipped;
-	size_t before, after;
+	size_t full;
+	double t;
 	pid_t d;
 
 	start_workload_shown(&w, args);
@@ -597,18 +650,10 @@ static void scenario_settled(void)
 	t = wait_hot_on(&w, 1, 1.0, 60);
 	CHECK(t >= 0);
 	sleep(4); /* a plan with nothing to do: settled */
-	snprintf(needle, sizeof(needle), "pid %d: home", (int)w.pid); /* a full plan's line */
-	ta = now_s();
-	skipped = status_int("plans_skipped");
-	sleep(12);
-	tb = now_s();
-	before = log_lines_before(needle, ta);
-	after = log_lines_before(needle, tb);
-	skipped = status_int("plans_skipped") - skipped;
+	CHECK(plans_over(w.pid, 12, &full, &skipped) >= 1);
 	printf("  local after %.1f s; in the 12 s after settling: %zu full plans, %lld skipped\n",
-	       t, after - before, skipped);
-	CHECK(before >= 1);
-	CHECK_EQ(after - before, 0);
+	       t, full, skipped);
+	CHECK_EQ(full, 0);
 	CHECK(skipped >= 8); /* a cycle a second */
 	CHECK_EQ(on_node(w.pid, w.hot, w.hot_bytes, 1), w.hot_bytes / ps);
 	finish(&w, d);
@@ -925,7 +970,7 @@ int main(int argc, char **argv)
 		{"held", scenario_held},       {"left", scenario_left},
 		{"depart", scenario_depart},   {"settled", scenario_settled},
 		{"spread", scenario_spread},   {"soon", scenario_soon},
-		{"topup", scenario_topup},
+		{"topup", scenario_topup},     {"tiering_settled", scenario_tiering_settled},
 	};
 	const char *tmp = getenv("TMPDIR");
 

@@ -150,6 +150,44 @@ static void test_demote(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * pagemig_policy_near_short() says what the plan does: a near node short of its watermark has
+ * cold pages demoted off it, one at it does not; a far node short of its own does not count.
+ */
+static void test_near_short(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 2);
+	f.cfg.watermark_pct[0] = 5;
+	f.cfg.watermark_pct[3] = 50;
+	fx_free(&f, 3, FX_GIB); /* far node 3: 1 of 64 GiB free, under its 50% (2 takes pages) */
+	p = fx_proc(&f, 100, 1);
+	fx_page(&f, p, fx_addr(0), 0, 0.01, 0); /* cold on node 0 */
+
+	fx_free(&f, 0, WM5);
+	assert_false(pagemig_policy_near_short(&f.topo, &f.cfg));
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+
+	fx_free(&f, 0, WM5 - 1);
+	assert_true(pagemig_policy_near_short(&f.topo, &f.cfg));
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(f.plan.moves[0].reason, PAGEMIG_REASON_DEMOTE);
+
+	/* node 1 (no watermark set: 0%) never is; a node without memory is not looked at */
+	fx_free(&f, 0, WM5 + FX_PS);
+	fx_free(&f, 1, 0);
+	assert_false(pagemig_policy_near_short(&f.topo, &f.cfg));
+	f.cfg.watermark_pct[1] = 1;
+	assert_true(pagemig_policy_near_short(&f.topo, &f.cfg));
+	f.topo.node[1].has_memory = false;
+	assert_false(pagemig_policy_near_short(&f.topo, &f.cfg));
+	fx_fini(&f);
+}
+
 /* Demotions come first under a tight budget, and respect the far node's watermark. */
 static void test_demote_priority_and_far_watermark(void **state)
 {
@@ -274,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_demote),
 		cmocka_unit_test(test_demote_priority_and_far_watermark),
 		cmocka_unit_test(test_tiering_pingpong),
+		cmocka_unit_test(test_near_short),
 		cmocka_unit_test(test_pin),
 		cmocka_unit_test(test_pin_whole),
 	};
