@@ -466,7 +466,32 @@ static bool follows_home(const struct ctx *c, const struct proc_params *pp,
 	       a->fresh == NODE_BIT(a->top);
 }
 
-/* locality: hot pages to their top accessing node; shared ones stay; no node data: home. */
+/*
+ * Intervals with accesses a page needs before it is moved where one is not evidence enough: a
+ * far page promoted by tiering, a page of a process without a clear home (want_locality()).
+ * Tiering: a page written once after it was placed - initialised, then left cold - has one
+ * burst, and does not deserve the scarce near memory; the kernel's own tiering
+ * (numa_balancing=2) likewise promotes on a second access, not the first. Such a page waits
+ * one interval longer: the daemon re-arms a process with such pages at once
+ * (pagemig_plan_proc.unconfirmed) instead of at its next period. (First touches are no accesses
+ * at all: pagemig_page_score.weight.) Where the sampler cannot see a page twice
+ * (pagemig_policy_input.seen_once), one will do.
+ */
+#define CONFIRM_MIN_SEEN 2
+static unsigned int confirm_seen(const struct ctx *c)
+{
+	return c->in->seen_once ? 1 : CONFIRM_MIN_SEEN;
+}
+
+/*
+ * locality: hot pages to their top accessing node; shared ones stay; no node data: home. In a
+ * process without a clear home (threads on several nodes), a page sampled in one interval only
+ * waits for a second (spread_unconfirmed): soft-dirty re-arming samples the first write after
+ * each clear, so a page two threads on two nodes both write shows the one that got there first,
+ * and looks private to it. Moved on that, the lab's shared case moved 45-49% of its set once in
+ * its first 5 s, none of which needed it (2026-11-28). The daemon re-arms such a process at once
+ * (pagemig_plan_proc.unconfirmed); a second sample from the other node makes the page shared.
+ */
 static struct want want_locality(const struct ctx *c, const struct proc_params *pp,
 				 const struct page_agg *a)
 {
@@ -490,6 +515,12 @@ static struct want want_locality(const struct ctx *c, const struct proc_params *
 			w.to = -1;
 			return w;
 		}
+		if (pp->home_mem < 0 && w.to != a->r && a->seen < confirm_seen(c)) {
+			/* spread_unconfirmed */
+			w.skip = PAGEMIG_SKIP_UNCONFIRMED;
+			w.to = -1;
+			return w;
+		}
 	}
 	if (w.to < 0 || w.to == a->r)
 		return WANT_NOTHING;
@@ -499,18 +530,6 @@ static struct want want_locality(const struct ctx *c, const struct proc_params *
 	}
 	return w;
 }
-
-/*
- * A far page is promoted only once accesses to it were sampled in this many intervals (or from
- * two nodes): a page written once after it was placed - initialised, then left cold - has one
- * burst, and does not deserve the scarce near memory. The kernel's own tiering
- * (numa_balancing=2) likewise promotes on a second access, not the first. A hot page waits
- * one interval longer: the daemon re-arms a process with such pages at once
- * (pagemig_plan_proc.unconfirmed) instead of at its next period. (First touches are no accesses
- * at all: pagemig_page_score.weight.) Where the sampler cannot see a page twice
- * (pagemig_policy_input.seen_once), one will do.
- */
-#define PROMOTE_MIN_SEEN 2
 
 /* tiering: promote hot far pages; demote cold near pages off a node under its watermark. */
 static struct want want_tiering(const struct ctx *c, const struct proc_params *pp,
@@ -523,7 +542,7 @@ static struct want want_tiering(const struct ctx *c, const struct proc_params *p
 	if (v->far & NODE_BIT(a->r)) {
 		if (a->total < pp->hot)
 			return w;
-		if (a->seen < (c->in->seen_once ? 1 : PROMOTE_MIN_SEEN)) {
+		if (a->seen < confirm_seen(c)) {
 			w.skip = PAGEMIG_SKIP_UNCONFIRMED;
 			return w;
 		}

@@ -28,7 +28,9 @@
  *             stays put (PAGEMIG_SKIP_SHARED) - unless that node is the process's home node,
  *             holds more than half of the page's score, and was the only node with accesses to
  *             the page in the last interval (their weight; a first touch is none): the page
- *             follows the process home. A CPU node without memory stands for its nearest node
+ *             follows the process home. In a process without a clear home a page moves only
+ *             once accesses were sampled in two intervals (one will do with seen_once;
+ *             PAGEMIG_SKIP_UNCONFIRMED until then). A CPU node without memory stands for its nearest node
  *             with memory. Hot pages whose accesses carry no node go to the process's home node
  *             (where it runs most, when that holds min_share of its on-CPU time, decayed or
  *             recent: pagemig_policy_home()). A process
@@ -281,7 +283,8 @@ enum pagemig_policy_skip {
 	PAGEMIG_SKIP_NOT_ALLOWED,  /* target outside mems_allowed or the memory policy */
 	PAGEMIG_SKIP_OTHER_MOVER,  /* another mover (e.g. NUMA balancing) moved it: left alone */
 	PAGEMIG_SKIP_REFUSED,	   /* the kernel refused to move it lately (shared, not migratable) */
-	PAGEMIG_SKIP_UNCONFIRMED,  /* tiering: a hot far page seen used in one interval only */
+	PAGEMIG_SKIP_UNCONFIRMED,  /* seen used in one interval only: a hot far page (tiering), a
+				      page of a process without a clear home (locality) */
 	PAGEMIG_SKIP__COUNT
 };
 

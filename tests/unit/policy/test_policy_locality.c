@@ -250,6 +250,48 @@ static void test_spread_once_shared_stays(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * A process without a clear home: a far page sampled in one interval only waits for a second
+ * (unconfirmed, counted for the daemon's early re-arm); sampled in two, it moves. A page already
+ * on its node is no candidate. With a clear home, or where the sampler sees a page once only
+ * (seen_once), one interval does.
+ */
+static void test_spread_unconfirmed(void **state)
+{
+	struct fx f;
+	size_t p;
+
+	fx_init(&f, 2, 0);
+	p = fx_proc(&f, 100, 0);
+	fx_runs(&f, p, 10, 10);
+	fx_page(&f, p, fx_addr(1), 1, 2, 0); /* from node 1, on node 0 */
+	fx_page(&f, p, fx_addr(2), 0, 2, 0); /* from node 0, on node 0 */
+	fx_seen(&f, p, fx_addr(1), 1);
+	fx_seen(&f, p, fx_addr(2), 1);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 0);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_UNCONFIRMED], 1);
+	assert_int_equal(f.plan.procs[0].unconfirmed, 1);
+
+	f.in.seen_once = true;
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	f.in.seen_once = false;
+
+	fx_seen(&f, p, fx_addr(1), 2);
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(fx_move(&f, 100, fx_addr(1))->to, 1);
+	assert_int_equal(f.plan.skipped[PAGEMIG_SKIP_UNCONFIRMED], 0);
+
+	fx_seen(&f, p, fx_addr(1), 1);
+	fx_runs(&f, p, 0, 10); /* a clear home on node 1 */
+	assert_int_equal(fx_plan(&f), 0);
+	assert_int_equal(f.plan.n_moves, 1);
+	assert_int_equal(fx_move(&f, 100, fx_addr(1))->to, 1);
+	fx_fini(&f);
+}
+
 /* Equal scores on two nodes: the lower node id is the top (min_share 0.5 lets it move). */
 static void test_tie_lower_node(void **state)
 {
@@ -559,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_share_and_shared),
 		cmocka_unit_test(test_follows_home),
 		cmocka_unit_test(test_spread_once_shared_stays),
+		cmocka_unit_test(test_spread_unconfirmed),
 		cmocka_unit_test(test_tie_lower_node),
 		cmocka_unit_test(test_home_node_pages),
 		cmocka_unit_test(test_whole_process),
