@@ -488,8 +488,8 @@ static unsigned int confirm_seen(const struct ctx *c)
  * process without a clear home (threads on several nodes), a page sampled in one interval only
  * waits for a second (spread_unconfirmed): soft-dirty re-arming samples the first write after
  * each clear, so a page two threads on two nodes both write shows the one that got there first,
- * and looks private to it. Moved on that, the lab's shared case moved 45-49% of its set once in
- * its first 5 s, none of which needed it (2026-11-28). The daemon re-arms such a process at once
+ * and looks private to it. Moved on that, the lab's shared case moved 45-74% of its set once in
+ * its first 5 s (median 51%), none of which needed it (2026-11-28; 36% with this rule). The daemon re-arms such a process at once
  * (pagemig_plan_proc.unconfirmed); a second sample from the other node makes the page shared.
  */
 static struct want want_locality(const struct ctx *c, const struct proc_params *pp,
@@ -516,7 +516,7 @@ static struct want want_locality(const struct ctx *c, const struct proc_params *
 			return w;
 		}
 		if (pp->home_mem < 0 && w.to != a->r && a->seen < confirm_seen(c)) {
-			/* spread_unconfirmed */
+			/* one interval's samples: see above */
 			w.skip = PAGEMIG_SKIP_UNCONFIRMED;
 			w.to = -1;
 			return w;
