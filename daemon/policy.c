@@ -489,7 +489,8 @@ static unsigned int confirm_seen(const struct ctx *c)
  * waits for a second (spread_unconfirmed): soft-dirty re-arming samples the first write after
  * each clear, so a page two threads on two nodes both write shows the one that got there first,
  * and looks private to it. Moved on that, the lab's shared case moved 45-74% of its set once in
- * its first 5 s (median 51%), none of which needed it (2026-11-28; 36% with this rule). The daemon re-arms such a process at once
+ * its first 5 s (median 51%), none of which needed it; with this rule 3-35% (median 20%; the
+ * driver's runs of 2026-11-28). The daemon re-arms such a process at once
  * (pagemig_plan_proc.unconfirmed); a second sample from the other node makes the page shared.
  */
 static struct want want_locality(const struct ctx *c, const struct proc_params *pp,
