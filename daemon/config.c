@@ -156,7 +156,7 @@ static const struct pagemig_config_key keys[] = {
 	{"daemon", "interval", "5s", "duration", "100ms..1h",
 	 "How often pagemigd drains the sampler, plans and moves pages. A cycle also comes a "
 	 "second after a process leaves its node, after memory of a process is armed for the "
-	 "first time, and while far pages wait for a second sample (pagemigd(8)).",
+	 "first time, and while pages wait for a second sample (pagemigd(8)).",
 	 0,
 	 IMPL(.sect = SECT_DAEMON, .vt = V_DURATION, CFG(interval_ms), .res_us = 1000, .min = 100,
 	      .max = MS_PER_H)},
@@ -243,9 +243,9 @@ static const struct pagemig_config_key keys[] = {
 	 "with nothing to move that runs where it ran is cleared less and less often, down to "
 	 "every 8th period or about once a minute, whichever is rarer (the period doubles, "
 	 "from 8 s or more), "
-	 "and again at once when that changes. A process with hot far pages "
-	 "that a tiering policy has seen used in one interval only is cleared at once, for "
-	 "their second sample; one with more planned moves pending than three intervals do "
+	 "and again at once when that changes. A process with pages seen used in one interval "
+	 "only (hot far pages under tiering; under locality any, when its threads have no "
+	 "clear home) is cleared at once, for their second sample; one with more planned moves pending than three intervals do "
 	 "is not cleared until they are nearly done; one that has just filled more of its memory "
 	 "(an eighth or more, since its last clearing) is cleared once it stops; one that leaves "
 	 "its home node is cleared at once (the departure watch).",
@@ -368,7 +368,8 @@ static const struct pagemig_config_key keys[] = {
 	 "the time decayed at half_life, or of the recent time, in which the last interval "
 	 "counts half and the one before a quarter (threads that all moved two intervals ago, "
 	 "busy on a quarter of a CPU or more, have a new home). In a process without a home, a "
-	 "page once seen from two nodes stays shared when its later samples name one.",
+	 "page once seen from two nodes stays shared when its later samples name one, and a "
+	 "page moves only once sampled in two intervals.",
 	 T_LOC,
 	 IMPL(.sect = SECT_POLICY, .vt = V_DECIMAL, RULE(min_share), .flags = K_MIN_EXCL,
 	      .dmin = 0.5, .dmax = 1)},
