@@ -169,6 +169,7 @@ static void adopt(struct pagemigd *d, const struct proc_info *p, int rule)
 	m->departed = -1;
 	m->moved_to = -1;
 	m->settled_home = PAGEMIGD_NOT_SETTLED;
+	m->off_home_settled = UINT64_MAX;
 	m->since_ms = mono_ms();
 	snprintf(m->comm, sizeof(m->comm), "%s", p->comm);
 	m->mems_allowed = p->mems_allowed & pagemig_topology_memory_mask(&d->topo);
@@ -758,6 +759,7 @@ static uint64_t settle_processes(struct pagemigd *d)
 
 		pagemig_sampler_settle(d->sampler, m->pid, quiet && settled_on == place);
 		m->settled_home = quiet ? place : PAGEMIGD_NOT_SETTLED;
+		pagemigd_note_settled(d, m, quiet && settled_on == place);
 		if (m->unconfirmed && !d->paused &&
 		    pagemig_sampler_rearm_early(d->sampler, m->pid) > 0) {
 			waiting += m->unconfirmed;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "numa_maps.h"
 
@@ -256,4 +257,39 @@ void numa_maps_close(struct numa_maps_reader *r)
 		fclose(r->maps);
 	free(r->line);
 	free(r);
+}
+
+int numa_maps_anon_off_node(const char *proc_root, pid_t pid, int node, uint64_t *ret)
+{
+	uint64_t base = (uint64_t)sysconf(_SC_PAGESIZE), sum = 0;
+	struct numa_map_entry e;
+	char path[512], *line = NULL;
+	size_t cap = 0;
+	int err = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/numa_maps", proc_root, (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (getline(&line, &cap, f) >= 0) {
+		uint64_t scale;
+
+		err = numa_maps_parse_line(line, &e);
+		if (err)
+			break;
+		if (e.path[0])
+			continue;
+		scale = e.page_size > base ? e.page_size / base : 1;
+		for (int n = 0; n < PAGEMIG_TOPO_MAX_NODES; n++)
+			if (n != node)
+				sum += e.node_pages[n] * scale;
+	}
+	if (!err && ferror(f))
+		err = -EIO;
+	free(line);
+	fclose(f);
+	if (!err)
+		*ret = sum;
+	return err;
 }

@@ -51,4 +51,13 @@ int numa_maps_next(struct numa_maps_reader *r, struct numa_map_entry *ret);
 /* NULL is fine. */
 void numa_maps_close(struct numa_maps_reader *r);
 
+/*
+ * Resident pages of pid's mappings without a file (anonymous memory, heap, stack) on nodes other
+ * than node, in base pages, from numa_maps alone: what of its own memory could be moved to node.
+ * Mappings of files are left out: their pages are page cache, shared with whoever reads the file.
+ * Returns 0 and *ret, -ESRCH (no such process), -EACCES, -EINVAL (a line that does not parse),
+ * or -errno.
+ */
+int numa_maps_anon_off_node(const char *proc_root, pid_t pid, int node, uint64_t *ret);
+
 #endif

@@ -244,6 +244,8 @@ static int start_sampler(struct pagemigd *d)
 
 	sc.sz = sizeof(sc);
 	sc.log = sampler_log;
+	sc.rearm_settled = pagemigd_rearm_settled;
+	sc.rearm_ctx = d;
 	err = pagemig_sampler_new(&sc, &d->sampler);
 	if (err)
 		return log_errno(LOG_WARNING, err, "the sampler could not start: running without "

@@ -54,6 +54,8 @@ struct managed {
 					 home (pagemig_policy_proc.moved_to) */
 	int moved_to;
 	uint64_t moved_ms;	      /* when the watch saw it move (mono_ms) */
+	uint64_t off_home_settled;    /* its anonymous pages off settled_home when it settled
+					 (settled_rearm.c); UINT64_MAX: not known */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };
@@ -176,6 +178,17 @@ uint64_t pagemigd_watch_departures(struct pagemigd *d, uint64_t now);
 bool pagemigd_cycle_soon(struct pagemigd *d);
 void pagemigd_cycle_started(struct pagemigd *d);
 void pagemigd_cycle_soon_for_pages(struct pagemigd *d, uint64_t armed_new, uint64_t unconfirmed);
+
+/*
+ * Settled re-arms (settled_rearm.c). pagemigd_note_settled() is told, cycle by cycle, whether m
+ * has settled; a locality process with a clear home has its anonymous memory off that node
+ * read (/proc/PID/numa_maps) as it settles. pagemigd_rearm_settled() is the sampler's
+ * rearm_settled (ctx the daemon): false, skipping a due re-arm of a settled process, when such
+ * a process has no more memory off its home than then; true otherwise, and for every other
+ * process or policy.
+ */
+void pagemigd_note_settled(const struct pagemigd *d, struct managed *m, bool settled);
+bool pagemigd_rearm_settled(void *ctx, pid_t tgid);
 
 /* Stop managing every process (on exit or when the sampler goes away). */
 void pagemigd_unmanage_all(struct pagemigd *d);

@@ -66,11 +66,12 @@ static const char *const audit_tp[AP__N] = {
  * process re-armed every second lost 0.3-0.7 s of its work every 8-9 s under emulation (the
  * lab's static case, 2026-11-27). What ends a settled process's backoff does not need samples:
  * a new home node (on-CPU time) unsettles it at once, and re-arms it at the next drain.
- * The first period once settled is already SETTLED_FIRST_MS or more: climbing to it one
- * doubling at a time from a 1 s re-arm (1, 2, 4 s) cost the static case's writer three
- * re-arms of its 256 MiB in the first 7 s after its set was local (its time in the kernel
- * 2.0-2.3 s of 60 with them, 1.3-1.4 s without, 100% local as soon: 2026-11-28). The
- * shipped 10 s re-arm starts at 10 s, as before.
+ * The first period once settled is already settled_first_ms (SETTLED_FIRST_MS) or more:
+ * climbing to it one doubling at a time from a 1 s re-arm (1, 2, 4 s) cost the static case's
+ * writer three re-arms of its 256 MiB in the first 7 s after its set was local (its time in
+ * the kernel 2.0-2.3 s of 60 with them, 1.3-1.4 s without, 100% local as soon: 2026-11-28).
+ * The shipped 10 s re-arm starts at 10 s, as before. Below SETTLED_PERIOD_MS the caller may
+ * skip a settled re-arm (rearm_settled); the minute's are always done.
  */
 #define SETTLED_MIN_BACKOFF 3
 #define SETTLED_FIRST_MS    8000
@@ -334,6 +335,8 @@ static int resolve_config(const struct pagemig_sampler_config *in, struct pagemi
 		c->sysfs_root = "/sys";
 	if (!c->proc_root)
 		c->proc_root = "/proc";
+	if (!c->settled_first_ms)
+		c->settled_first_ms = SETTLED_FIRST_MS;
 	/* Ring buffers are a power of two of at least one page. */
 	if (c->ringbuf_bytes > (1u << 30) || c->access_ring_bytes > (1u << 30))
 		return -EINVAL;
@@ -1214,6 +1217,20 @@ int pagemig_sampler_audit_mover(struct pagemig_sampler *s, pid_t tgid, bool on)
 	return err == -E2BIG ? -ENOSPC : err;
 }
 
+/* Whether a settled process's period, rearm_ms << backoff, is still under the minute. */
+static bool settled_below_minute(const struct pagemig_sampler *s, const struct sampler_managed *m)
+{
+	return ((uint64_t)s->cfg.rearm_ms << m->backoff) < SETTLED_PERIOD_MS;
+}
+
+/* A settled process's next period is longer (see struct sampler_managed). */
+static void settled_lengthen(const struct pagemig_sampler *s, struct sampler_managed *m)
+{
+	if (m->settled && m->backoff < REARM_MAX_BACKOFF &&
+	    (m->backoff < SETTLED_MIN_BACKOFF || settled_below_minute(s, m)))
+		m->backoff++;
+}
+
 /* Returns 1 when re-armed, else clear_refs's negative errno (counted in rearm_failed). */
 static int rearm_one(struct pagemig_sampler *s, struct sampler_managed *m, uint64_t now)
 {
@@ -1221,10 +1238,7 @@ static int rearm_one(struct pagemig_sampler *s, struct sampler_managed *m, uint6
 
 	m->last_rearm_ns = now;
 	m->unarmed = 0;
-	if (m->settled && m->backoff < REARM_MAX_BACKOFF &&
-	    (m->backoff < SETTLED_MIN_BACKOFF ||
-	     ((uint64_t)s->cfg.rearm_ms << m->backoff) < SETTLED_PERIOD_MS))
-		m->backoff++;
+	settled_lengthen(s, m);
 	err = pagemig_softdirty_clear(s->cfg.proc_root, (pid_t)m->tgid);
 	if (err) {
 		s->stats.rearm_failed++;
@@ -1288,6 +1302,19 @@ static bool grown_unarmed(const struct sampler_managed *m)
 	       (uint64_t)m->unarmed * 8 >= m->sampled;
 }
 
+/* Whether the caller skips this due re-arm of m (rearm_settled); if so its next period, doubled
+ * as after a re-arm, starts now. Not with rearm_ms 0: re-armed at every drain, as asked. */
+static bool settled_skip(struct pagemig_sampler *s, struct sampler_managed *m, uint64_t now)
+{
+	if (!m->settled || !m->last_rearm_ns || !s->cfg.rearm_settled || !s->cfg.rearm_ms ||
+	    !settled_below_minute(s, m) || s->cfg.rearm_settled(s->cfg.rearm_ctx, (pid_t)m->tgid))
+		return false;
+	m->last_rearm_ns = now;
+	settled_lengthen(s, m);
+	s->stats.rearms_skipped++;
+	return true;
+}
+
 /* Re-arm the processes whose period (rearm_ms, longer for settled ones) has passed, and those
  * that have just grown (grown_unarmed). */
 static void rearm_due(struct pagemig_sampler *s, uint64_t now)
@@ -1301,7 +1328,8 @@ static void rearm_due(struct pagemig_sampler *s, uint64_t now)
 		/* never re-armed (new, or unsettled): due whatever the clock says */
 		if (!s->cfg.rearm_ms || !m->last_rearm_ns || now - m->last_rearm_ns >= period) {
 			s->stats.rearms_first += !m->last_rearm_ns;
-			rearm_one(s, m, now);
+			if (!settled_skip(s, m, now))
+				rearm_one(s, m, now);
 		} else if (grown_unarmed(m)) {
 			s->stats.rearms_grown++;
 			rearm_one(s, m, now);
@@ -1360,9 +1388,9 @@ int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled)
 		m->last_rearm_ns = 0; /* it was left alone for a while: re-arm at the next drain */
 	if (!settled)
 		m->backoff = 0;
-	else if (!m->settled) /* SETTLED_FIRST_MS */
+	else if (!m->settled) /* settled_first_ms */
 		while (m->backoff < REARM_MAX_BACKOFF &&
-		       ((uint64_t)s->cfg.rearm_ms << m->backoff) < SETTLED_FIRST_MS)
+		       ((uint64_t)s->cfg.rearm_ms << m->backoff) < s->cfg.settled_first_ms)
 			m->backoff++;
 	m->settled = settled;
 	return 0;

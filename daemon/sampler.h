@@ -115,6 +115,15 @@ struct pagemig_sampler_config {
 	unsigned int access_ring_bytes; /* access samples waiting to be consumed, 32 bytes each,
 					   rounded up to a power of 2; user space is woken at
 					   half full; 0 = 8 MiB */
+	/* Asked when a settled process's re-arm is due while its period is still under a
+	 * minute: false skips that re-arm (its period doubles all the same; counted in
+	 * rearms_skipped). For the caller to say when re-arming cannot show it anything to do.
+	 * Not asked for the re-arms of grown processes, early ones, the minute's, nor with
+	 * rearm_ms 0. NULL: every due re-arm is done. */
+	bool (*rearm_settled)(void *ctx, pid_t tgid);
+	void *rearm_ctx;
+	unsigned int settled_first_ms; /* a settled process's first period is at least this long
+					  (see pagemig_sampler_settle); 0 = 8 s */
 };
 
 /* One entry of a snapshot: one page of one process, as accessed from one node. */
@@ -188,6 +197,7 @@ struct pagemig_sampler_stats {
 	uint64_t rearms_grown;	 /* of the clears tried, early ones for a process that had just
 				    grown by pages not armed (first touched since its last re-arm) */
 	uint64_t rearms_first;	 /* of the clears tried, the first of a process (newly managed) */
+	uint64_t rearms_skipped; /* due re-arms of settled processes skipped (rearm_settled) */
 	uint64_t holds;		 /* times a process's re-arming was held (pagemig_sampler_hold) */
 	uint64_t not_present[2]; /* fault samples of managed processes on a page not present
 				    (first touches; hinting faults too under NUMA balancing):
@@ -276,10 +286,11 @@ int pagemig_sampler_hold(struct pagemig_sampler *s, pid_t tgid, bool hold);
 
 /*
  * Say whether tgid's placement has settled (the last plan had nothing for it and it runs where
- * it ran). A settled process is re-armed less and less often, down to every 8th rearm period or
- * about once a minute, whichever is rarer;
- * once it is not settled any more it is re-armed at the next drain and then every period again.
- * -ENOENT when tgid is not managed.
+ * it ran). A settled process is re-armed less and less often: first after settled_first_ms (8 s)
+ * or one rearm period, whichever is longer, then at doubling periods up to every 8th rearm
+ * period or about once a minute, whichever is rarer. Below the minute each of those re-arms
+ * can be skipped (rearm_settled). Once it is not settled any more it is re-armed at the next
+ * drain and then every period again. -ENOENT when tgid is not managed.
  */
 int pagemig_sampler_settle(struct pagemig_sampler *s, pid_t tgid, bool settled);
 

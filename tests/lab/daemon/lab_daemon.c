@@ -633,15 +633,17 @@ static void scenario_depart(void)
  * all of it back as fresh samples, all from the node the pages are on. Such samples do not plan
  * it again (no residence query, no planning pass; plans_skipped) until its last full plan is a
  * minute old: before, each re-arm of the settling back-off (2, 4, 8 s ...) planned it in full,
- * for nothing to do.
+ * for nothing to do. Nor is it re-armed when its first settled re-arm is due (8 s after it
+ * settled): none of its memory turned up off its home since (settled_rearm.c).
  */
 static void scenario_settled(void)
 {
 	const char *args[] = {"--hot",	     "32", "--cold", "0", "--mem-node", "0",
 			      "--alloc-cpu", "0",  "--cpu",  "1", NULL};
+	size_t full, not_rearmed;
 	struct workload w;
 	long long skipped;
-	size_t full;
+	char needle[64];
 	double t;
 	pid_t d;
 
@@ -651,10 +653,15 @@ static void scenario_settled(void)
 	CHECK(t >= 0);
 	sleep(4); /* a plan with nothing to do: settled */
 	CHECK(plans_over(w.pid, 12, &full, &skipped) >= 1);
-	printf("  local after %.1f s; in the 12 s after settling: %zu full plans, %lld skipped\n",
-	       t, full, skipped);
+	snprintf(needle, sizeof(needle), "pid %d not re-armed: settled", (int)w.pid);
+	not_rearmed = log_lines_before(needle, now_s());
+	printf("  local after %.1f s; in the 12 s after settling: %zu full plans, %lld skipped, "
+	       "%zu re-arms skipped\n",
+	       t, full, skipped, not_rearmed);
 	CHECK_EQ(full, 0);
 	CHECK(skipped >= 8); /* a cycle a second */
+	/* its first settled re-arm, 8 s after it settled, finds nothing more off node 1 */
+	CHECK(not_rearmed >= 1);
 	CHECK_EQ(on_node(w.pid, w.hot, w.hot_bytes, 1), w.hot_bytes / ps);
 	finish(&w, d);
 }

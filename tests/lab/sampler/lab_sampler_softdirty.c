@@ -11,6 +11,7 @@
  * what the sampler has, so they weigh 1. Back-off: a process
  * the daemon calls settled is re-armed less and less often, and at once when it is not any more.
  * Early re-arm: a process is re-armed between periods on request, not twice after one drain.
+ * Skip: the caller can skip a settled process's due re-arms (rearm_settled).
  * Hold: a held process is not re-armed at all until released. Growth: a process that has just
  * filled pages (born dirty after its last re-arm) is re-armed once it stops filling.
  */
@@ -233,6 +234,78 @@ static void test_settle_backoff(void)
 	pagemig_sampler_free(s);
 }
 
+/* What the sampler's rearm_settled callback answers, and whom it was asked about. */
+static bool skip_answer;
+static unsigned int skip_asked, skip_asked_other;
+static pid_t skip_pid;
+
+static bool answer_rearm(void *ctx, pid_t tgid)
+{
+	skip_asked++;
+	skip_asked_other += tgid != skip_pid;
+	return skip_answer;
+}
+
+/*
+ * The caller's say over settled re-arms: a process that is not settled is re-armed at every
+ * due drain without asking; a settled one is asked about at each due re-arm (its first period
+ * made short here), and a no skips the re-arm while its period doubles all the same; a yes
+ * re-arms it.
+ */
+static void test_settle_skip(void)
+{
+	struct pagemig_sampler_config c = {
+		.sz = sizeof(c),
+		.sources = PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_FAULT) |
+			   PAGEMIG_SOURCE_BIT(PAGEMIG_SOURCE_SOFTDIRTY),
+		.ringbuf_bytes = 16u << 20,
+		.rearm_ms = 100,
+		.settled_first_ms = 200,
+		.rearm_settled = answer_rearm,
+		.log = lab_log,
+	};
+	struct pagemig_sampler_stats st;
+	struct pagemig_sampler *s = NULL;
+	uint64_t busy, skipped, said_yes, skips_before;
+	unsigned int asked_busy, asked_no;
+	struct child ch;
+
+	CHECK_EQ(pagemig_sampler_new(&c, &s), 0);
+	if (!s)
+		return;
+	spawn(&ch);
+	skip_pid = ch.pid;
+	CHECK_EQ(pagemig_sampler_manage(s, ch.pid), 0);
+	round_trip(&ch);
+
+	skip_answer = false;
+	busy = rearms_over(s, 5, 120);
+	asked_busy = skip_asked;
+	CHECK_EQ(pagemig_sampler_settle(s, ch.pid, true), 0);
+	skipped = rearms_over(s, 20, 120);
+	asked_no = skip_asked - asked_busy;
+	pagemig_sampler_stats(s, &st);
+	skips_before = st.rearms_skipped;
+	skip_answer = true;
+	said_yes = rearms_over(s, 20, 120);
+	pagemig_sampler_stats(s, &st);
+	printf("  unsettled: %llu re-arms in 5 drains, asked %u times; settled, answer no: %llu "
+	       "re-arms, asked %u times, %llu skipped; answer yes: %llu re-arms, %llu skipped\n",
+	       (unsigned long long)busy, asked_busy, (unsigned long long)skipped, asked_no,
+	       (unsigned long long)skips_before, (unsigned long long)said_yes,
+	       (unsigned long long)(st.rearms_skipped - skips_before));
+	CHECK(busy >= 4);
+	CHECK_EQ(asked_busy, 0);
+	CHECK_EQ(skipped, 0);
+	CHECK(asked_no >= 2);
+	CHECK_EQ(skips_before, asked_no);
+	CHECK(said_yes >= 1);
+	CHECK_EQ(st.rearms_skipped, skips_before);
+	CHECK_EQ(skip_asked_other, 0);
+	finish(&ch);
+	pagemig_sampler_free(s);
+}
+
 /*
  * An early re-arm: with a period far longer than the test, a second write is seen only
  * after pagemig_sampler_rearm_early, which does nothing right after a drain re-armed.
@@ -339,6 +412,7 @@ int main(void)
 {
 	static const struct check_test tests[] = {CHECK_TEST(test_rearm), CHECK_TEST(test_no_rearm),
 						  CHECK_TEST(test_settle_backoff),
+						  CHECK_TEST(test_settle_skip),
 						  CHECK_TEST(test_rearm_early),
 						  CHECK_TEST(test_rearm_after_growth)};
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -169,6 +170,71 @@ static void test_reader(void **state)
 	rmdir(root);
 }
 
+/* Anonymous pages off a node: file mappings left out, huge pages counted in base pages. */
+static void test_anon_off_node(void **state)
+{
+	char root[] = "/tmp/pagemig-numa-maps-XXXXXX", dir[128];
+	uint64_t off = 7;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/42", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	write_file(dir, "numa_maps",
+		   "00400000 default file=/usr/bin/x mapped=10 N0=8 N1=2 kernelpagesize_kB=4\n"
+		   "01000000 default heap anon=10 dirty=10 N0=4 N1=6 kernelpagesize_kB=4\n"
+		   "7f0000000000 default anon=512 dirty=512 N0=500 N1=12 kernelpagesize_kB=4\n"
+		   "7f1000000000 bind:2 anon=100 dirty=100 N2=100 kernelpagesize_kB=4\n"
+		   "7f2000000000 default N0=2 kernelpagesize_kB=2048\n"
+		   "7ffd00000000 default stack anon=3 dirty=3 N1=3 kernelpagesize_kB=4\n");
+	assert_int_equal(numa_maps_anon_off_node(root, 42, 1, &off), 0);
+	assert_int_equal(off, 4 + 500 + 100 + 2 * 512);
+	assert_int_equal(numa_maps_anon_off_node(root, 42, 0, &off), 0);
+	assert_int_equal(off, 6 + 12 + 100 + 3);
+	assert_int_equal(numa_maps_anon_off_node(root, 43, 0, &off), -ESRCH);
+	write_file(dir, "numa_maps", "00400000 default N1=1\ngarbage line\n");
+	off = 7;
+	assert_int_equal(numa_maps_anon_off_node(root, 42, 0, &off), -EINVAL);
+	assert_int_equal(off, 7); /* untouched on error */
+
+	snprintf(dir, sizeof(dir), "%s/42/numa_maps", root);
+	unlink(dir);
+	snprintf(dir, sizeof(dir), "%s/42", root);
+	rmdir(dir);
+	rmdir(root);
+}
+
+/* This process's own anonymous pages, counted by the kernel: 256 touched pages are off a node
+ * that does not exist, and none of what runs here is off every node but its own. */
+static void test_anon_off_node_self(void **state)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), len = 256 * ps;
+	uint64_t off_none = 0, off_all = 0, nodes = 0;
+	struct numa_maps_reader *r;
+	struct numa_map_entry e;
+	char *buf;
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(buf != MAP_FAILED);
+	memset(buf, 1, len);
+	/* the nodes anonymous memory of this process is on */
+	assert_int_equal(numa_maps_open("/proc", getpid(), &r), 0);
+	while (numa_maps_next(r, &e) > 0)
+		for (int n = 0; n < PAGEMIG_TOPO_MAX_NODES; n++)
+			if (!e.path[0] && e.node_pages[n])
+				nodes |= 1ull << n;
+	numa_maps_close(r);
+	assert_int_equal(numa_maps_anon_off_node("/proc", getpid(), PAGEMIG_TOPO_MAX_NODES, &off_all),
+			 0);
+	assert_true(off_all >= 256);
+	if (nodes && !(nodes & (nodes - 1))) { /* on one node (always on one-node hosts) */
+		assert_int_equal(numa_maps_anon_off_node("/proc", getpid(), __builtin_ctzll(nodes),
+							 &off_none),
+				 0);
+		assert_int_equal(off_none, 0);
+	}
+	munmap(buf, len);
+}
+
 /* This process's own mappings: the real files parse, and the join finds every end. */
 static void test_self(void **state)
 {
@@ -194,6 +260,8 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_reader),
 		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_anon_off_node),
+		cmocka_unit_test(test_anon_off_node_self),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

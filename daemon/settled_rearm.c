@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Which due re-arms of a settled process can be skipped (pagemig_sampler_config.rearm_settled).
+ * A locality process that has settled on a clear home had nothing left to move at its last
+ * plan. A re-arm makes it fault once on every page it writes next, to find pages it uses off
+ * its home; if no more of its anonymous memory is off that node than when it settled (numa_maps:
+ * new memory it allocated is local, nothing moved it away), the re-arm can only find the pages
+ * its plans already left where they are. Skipped, the workload keeps those faults: 0.2-0.3 s of
+ * work per re-arm of a 256 MiB writer under emulation (bench/field/observations.md, static
+ * case). Re-arms are still done when memory turned up off its home, from the minute on
+ * (pagemig_sampler_settle: a page left cold there may be hot now), and for every other policy:
+ * tiering's far pages are off the home node by design, and only samples tell when they warm.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+
+#include "log.h"
+#include "numa_maps.h"
+#include "pagemigd.h"
+
+#define OFF_HOME_UNKNOWN UINT64_MAX
+
+/* m's anonymous pages off node, or OFF_HOME_UNKNOWN when numa_maps cannot tell. */
+static uint64_t off_home(const struct managed *m, int node)
+{
+	uint64_t pages;
+
+	return numa_maps_anon_off_node("/proc", m->pid, node, &pages) ? OFF_HOME_UNKNOWN : pages;
+}
+
+void pagemigd_note_settled(const struct pagemigd *d, struct managed *m, bool settled)
+{
+	if (!settled || m->settled_home < 0 || d->cfg.rules[m->rule].type != PAGEMIG_POLICY_LOCALITY)
+		m->off_home_settled = OFF_HOME_UNKNOWN;
+	else if (m->off_home_settled == OFF_HOME_UNKNOWN)
+		m->off_home_settled = off_home(m, m->settled_home);
+}
+
+bool pagemigd_rearm_settled(void *ctx, pid_t tgid)
+{
+	struct managed *m = pagemigd_find_proc(ctx, tgid);
+	uint64_t now;
+
+	if (!m || m->off_home_settled == OFF_HOME_UNKNOWN || m->settled_home < 0)
+		return true;
+	now = off_home(m, m->settled_home);
+	if (now == OFF_HOME_UNKNOWN || now > m->off_home_settled) {
+		log_debug("pid %d re-armed: %" PRIu64 " pages off node %d, %" PRIu64
+			  " when it settled", (int)tgid, now, m->settled_home, m->off_home_settled);
+		m->off_home_settled = now; /* from here on: what the coming plan leaves */
+		return true;
+	}
+	log_debug("pid %d not re-armed: settled on node %d, no more of it off that node since",
+		  (int)tgid, m->settled_home);
+	return false;
+}
