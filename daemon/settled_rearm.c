@@ -28,9 +28,17 @@ static uint64_t off_home(const struct managed *m, int node)
 	return numa_maps_anon_off_node("/proc", m->pid, node, &pages) ? OFF_HOME_UNKNOWN : pages;
 }
 
+/* Whether the sampler re-arms at all (without soft-dirty there is nothing to skip). */
+static bool rearming(const struct pagemigd *d)
+{
+	return d->sampler && pagemig_sampler_sources(d->sampler)[PAGEMIG_SOURCE_SOFTDIRTY].state ==
+				     PAGEMIG_SOURCE_ACTIVE;
+}
+
 void pagemigd_note_settled(const struct pagemigd *d, struct managed *m, bool settled)
 {
-	if (!settled || m->settled_home < 0 || d->cfg.rules[m->rule].type != PAGEMIG_POLICY_LOCALITY)
+	if (!settled || m->settled_home < 0 ||
+	    d->cfg.rules[m->rule].type != PAGEMIG_POLICY_LOCALITY || !rearming(d))
 		m->off_home_settled = OFF_HOME_UNKNOWN;
 	else if (m->off_home_settled == OFF_HOME_UNKNOWN)
 		m->off_home_settled = off_home(m, m->settled_home);
@@ -44,9 +52,14 @@ bool pagemigd_rearm_settled(void *ctx, pid_t tgid)
 	if (!m || m->off_home_settled == OFF_HOME_UNKNOWN || m->settled_home < 0)
 		return true;
 	now = off_home(m, m->settled_home);
-	if (now == OFF_HOME_UNKNOWN || now > m->off_home_settled) {
+	if (now == OFF_HOME_UNKNOWN) {
+		m->off_home_settled = OFF_HOME_UNKNOWN; /* read again as it settles */
+		return true;
+	}
+	if (now > m->off_home_settled) {
 		log_debug("pid %d re-armed: %" PRIu64 " pages off node %d, %" PRIu64
-			  " when it settled", (int)tgid, now, m->settled_home, m->off_home_settled);
+			  " when it settled",
+			  (int)tgid, now, m->settled_home, m->off_home_settled);
 		m->off_home_settled = now; /* from here on: what the coming plan leaves */
 		return true;
 	}
