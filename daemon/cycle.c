@@ -703,12 +703,6 @@ static bool executor_keeps_plan(const struct pagemigd *d)
 	       d->first_seen_since_plan < executor_pending(d->exec) / 2;
 }
 
-/*
- * Tell the sampler which processes have settled: the plan has nothing for them, not even pages
- * waiting for a second sample, and they still run where they ran when it last had nothing.
- * Their write faults are re-armed less often. A process with such waiting pages is re-armed at
- * once: its next interval then decides them, not the one after its next period.
- */
 /* For the log: where a process runs (pagemigd_place()). */
 static const char *place_str(int place, char *buf, size_t size)
 {
@@ -719,8 +713,15 @@ static const char *place_str(int place, char *buf, size_t size)
 	return buf;
 }
 
-/* Returns how many hot far pages wait for a second sample of a process re-armed early for
- * them. */
+/*
+ * Tell the sampler which processes have settled: the plan has nothing for them, not even pages
+ * waiting for a second sample, and they still run where they ran when it last had nothing.
+ * Their write faults are re-armed less often (and, under locality, not at all for a while if
+ * nothing more of them turns up off their home: pagemigd_note_settled()). A process with such
+ * waiting pages is re-armed at once: its next interval then decides them, not the one after
+ * its next period. Returns how many hot far pages wait for a second sample of a process
+ * re-armed early for them.
+ */
 static uint64_t settle_processes(struct pagemigd *d)
 {
 	char was[32], now[32];
