@@ -117,6 +117,19 @@ static void write_file(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
+/* A fixture's proc root: root/42/ (made with mkdtemp) and the files written in it. */
+static void remove_fixture(const char *root)
+{
+	static const char *const files[] = {"42/maps", "42/numa_maps", "42", ""};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, files[i]);
+		if (unlink(path))
+			rmdir(path);
+	}
+}
+
 static void test_reader(void **state)
 {
 	char root[] = "/tmp/pagemig-numa-maps-XXXXXX", dir[128];
@@ -161,13 +174,7 @@ static void test_reader(void **state)
 	assert_int_equal(numa_maps_next(r, &e), -EINVAL);
 	numa_maps_close(r);
 
-	snprintf(dir, sizeof(dir), "%s/42/maps", root);
-	unlink(dir);
-	snprintf(dir, sizeof(dir), "%s/42/numa_maps", root);
-	unlink(dir);
-	snprintf(dir, sizeof(dir), "%s/42", root);
-	rmdir(dir);
-	rmdir(root);
+	remove_fixture(root);
 }
 
 /* Anonymous pages off a node: file mappings left out, huge pages counted in base pages. */
@@ -196,11 +203,7 @@ static void test_anon_off_node(void **state)
 	assert_int_equal(numa_maps_anon_off_node(root, 42, 0, &off), -EINVAL);
 	assert_int_equal(off, 7); /* untouched on error */
 
-	snprintf(dir, sizeof(dir), "%s/42/numa_maps", root);
-	unlink(dir);
-	snprintf(dir, sizeof(dir), "%s/42", root);
-	rmdir(dir);
-	rmdir(root);
+	remove_fixture(root);
 }
 
 /* This process's own anonymous pages, counted by the kernel: 256 touched pages are off a node
