@@ -5,9 +5,9 @@
  * plan. A re-arm makes it fault once on every page it writes next, to find pages it uses off
  * its home; if no more of its anonymous memory is off that node than when it settled (numa_maps:
  * new memory it allocated is local, nothing moved it away), the re-arm can only find the pages
- * its plans already left where they are. Skipped, the workload keeps those faults: 0.2-0.3 s of
- * work per re-arm of a 256 MiB writer under emulation (bench/field/observations.md, static
- * case). Re-arms are still done when memory turned up off its home, from the minute on
+ * its plans already left where they are. Skipping it spares the workload those faults, about
+ * 0.25 s of its time per re-arm of a 256 MiB writer under emulation (bench/field/observations.md,
+ * static case; a gain a same-hour A/B showed and the driver's runs did not). Re-arms are still done when memory turned up off its home, from the minute on
  * (pagemig_sampler_settle: a page left cold there may be hot now), and for every other policy:
  * tiering's far pages are off the home node by design, and only samples tell when they warm.
  */
