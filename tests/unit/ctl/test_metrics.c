@@ -246,6 +246,7 @@ static void test_render_full(void **state)
 	st.flush_busy = 5;
 	st.rearms_early = 4;
 	st.rearms_grown = 6;
+	st.rearms_skipped = 13;
 	st.holds = 9;
 	st.not_present[0] = 300;
 	st.not_present[1] = 7;
@@ -298,6 +299,7 @@ static void test_render_full(void **state)
 	assert_true(value_of(text, "pagemig_sampler_flush_deferred_total{reason=\"busy\"}") == 5);
 	assert_true(value_of(text, "pagemig_sampler_rearms_early_total") == 4);
 	assert_true(value_of(text, "pagemig_sampler_rearms_grown_total") == 6);
+	assert_true(value_of(text, "pagemig_sampler_rearms_skipped_total") == 13);
 	assert_true(value_of(text, "pagemig_sampler_rearm_holds_total") == 9);
 	assert_true(value_of(text, "pagemig_sampler_not_present_faults_total{weighed=\"no\"}") ==
 		    300);
