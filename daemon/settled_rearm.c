@@ -49,7 +49,8 @@ bool pagemigd_rearm_settled(void *ctx, pid_t tgid)
 	struct managed *m = pagemigd_find_proc(ctx, tgid);
 	uint64_t now;
 
-	if (!m || m->off_home_settled == OFF_HOME_UNKNOWN || m->settled_home < 0)
+	/* known only for a settled locality process with a clear home (pagemigd_note_settled) */
+	if (!m || m->off_home_settled == OFF_HOME_UNKNOWN)
 		return true;
 	now = off_home(m, m->settled_home);
 	if (now == OFF_HOME_UNKNOWN) {
