@@ -475,7 +475,8 @@ static void render_sampler(const struct pagemig_metrics_input *in, struct metric
 		metrics_u64(t, NULL, st->rearms_grown, NULL);
 		metrics_family(t, "pagemig_sampler_rearms_skipped_total", "counter",
 			       "Due soft-dirty re-arms of settled locality processes skipped: no more "
-			       "of their memory was off their home node than when they settled.");
+			       "of their memory was off their home node (or, spread over nodes, "
+			       "no more memory at all) than when they settled.");
 		metrics_u64(t, NULL, st->rearms_skipped, NULL);
 		metrics_family(t, "pagemig_sampler_rearm_holds_total", "counter",
 			       "Times a process's re-arming was held while more of its planned moves "

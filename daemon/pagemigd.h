@@ -55,7 +55,8 @@ struct managed {
 	int moved_to;
 	uint64_t moved_ms;	      /* when the watch saw it move (mono_ms) */
 	uint64_t off_home_settled;    /* its anonymous pages off settled_home when it settled
-					 (settled_rearm.c); UINT64_MAX: not known */
+					 (all of them when spread; settled_rearm.c);
+					 UINT64_MAX: not known */
 	/* since managed: pages moved onto their target / not (commands.c accounts them) */
 	uint64_t pages_moved, pages_failed;
 };
@@ -181,11 +182,11 @@ void pagemigd_cycle_soon_for_pages(struct pagemigd *d, uint64_t armed_new, uint6
 
 /*
  * Settled re-arms (settled_rearm.c). pagemigd_note_settled() is told, cycle by cycle, whether m
- * has settled; a locality process with a clear home has its anonymous memory off that node
- * read (/proc/PID/numa_maps) as it settles. pagemigd_rearm_settled() is the sampler's
- * rearm_settled (ctx the daemon): false, skipping a due re-arm of a settled process, when such
- * a process has no more memory off its home than then; true otherwise, and for every other
- * process or policy.
+ * has settled; a locality process settled on a clear home has its anonymous memory off that
+ * node read (/proc/PID/numa_maps) as it settles, one settled spread over nodes all of its
+ * anonymous memory. pagemigd_rearm_settled() is the sampler's rearm_settled (ctx the daemon):
+ * false, skipping a due re-arm of a settled process, when such a process has no more of that
+ * memory than then; true otherwise, and for every other process or policy.
  */
 void pagemigd_note_settled(const struct pagemigd *d, struct managed *m, bool settled);
 bool pagemigd_rearm_settled(void *ctx, pid_t tgid);

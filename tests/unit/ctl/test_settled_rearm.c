@@ -123,6 +123,26 @@ static void test_grew_rearms(void **state)
 	assert_int_equal(f->m.off_home_settled, after);
 }
 
+/* Settled spread over nodes: all of its anonymous memory counts, wherever it is; re-armed
+ * once it has more. */
+static void test_spread_counts_all(void **state)
+{
+	struct fixture *f = *state;
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), len = 1024 * ps;
+	uint64_t all = off_home_now();
+	char *buf;
+
+	f->m.settled_home = PAGEMIGD_PLACE_SPREAD;
+	f->m.off_home_settled = all + 512;
+	assert_false(pagemigd_rearm_settled(&f->d, getpid()));
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(buf != MAP_FAILED);
+	memset(buf, 1, len);
+	assert_true(pagemigd_rearm_settled(&f->d, getpid()));
+	assert_true(f->m.off_home_settled >= all + 1024);
+	munmap(buf, len);
+}
+
 /* A process gone (its numa_maps unreadable): re-armed, and the count forgotten, to be taken
  * again as it settles. */
 static void test_gone_forgets(void **state)
@@ -146,6 +166,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_rearms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_needs_rearming, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grew_rearms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spread_counts_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_forgets, setup, teardown),
 	};
 
