@@ -14,7 +14,8 @@
  *    memory than when it settled, its plans have seen all of it, pages written from several
  *    nodes stay where they are (shared), and where its threads run is watched without faults
  *    (a process that gathers on one node is re-armed at once, cycle.c). In the lab's shared
- *    case each such re-arm cost the two writers as much work as the first five seconds did.
+ *    case each such re-arm cost the two writers as much work as the first four seconds did
+ *    (bench/field/observations.md), and found nothing.
  * Re-arms are still done when memory turned up (off home, or at all when spread), from the
  * minute on (pagemig_sampler_settle: a page left cold there may be hot now), and for every
  * other policy: tiering's far pages are off the home node by design, and only samples tell
