@@ -160,14 +160,15 @@ static void test_gone_forgets(void **state)
 	assert_int_equal(f->m.off_home_settled, UNKNOWN);
 }
 
+/* every test gets a fresh fixture */
+#define WITH_FIXTURE(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_unknown_rearms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_note_needs_rearming, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_grew_rearms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spread_counts_all, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gone_forgets, setup, teardown),
+		WITH_FIXTURE(test_unknown_rearms),    WITH_FIXTURE(test_note_needs_rearming),
+		WITH_FIXTURE(test_grew_rearms),	      WITH_FIXTURE(test_spread_counts_all),
+		WITH_FIXTURE(test_gone_forgets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
