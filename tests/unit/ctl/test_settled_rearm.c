@@ -73,8 +73,8 @@ static void test_unknown_rearms(void **state)
 	assert_true(pagemigd_rearm_settled(&f->d, getpid() + 1)); /* not managed */
 }
 
-/* The count is taken only for a settled locality process with a clear home whose writes are
- * re-armed: without a sampler (no soft-dirty source) it stays unknown. */
+/* The count is taken only for a settled locality process (on a clear home, or spread) whose
+ * writes are re-armed: without a sampler (no soft-dirty source) it stays unknown. */
 static void test_note_needs_rearming(void **state)
 {
 	struct fixture *f = *state;
